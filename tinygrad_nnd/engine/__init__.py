@@ -1,0 +1,13 @@
+"""The autodiff engine: Tensor, the op registry, backpropagation and the functional API."""
+
+from .backprop import backpropagate, topological_order
+from .functional import grad, gradients, hvp, value_and_grad
+from .modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .ops import OPS, Op, unbroadcast
+from .tensor import Tensor, apply, as_array
+
+__all__ = [
+    "OPS", "AnomalyError", "Op", "Tensor", "apply", "as_array", "backpropagate", "detect_anomaly",
+    "enable_grad", "grad", "gradients", "hvp", "is_grad_enabled", "no_grad", "topological_order",
+    "unbroadcast", "value_and_grad",
+]

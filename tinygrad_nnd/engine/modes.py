@@ -1,0 +1,103 @@
+"""Switches that change how ops are recorded: ``no_grad``, ``enable_grad``, ``detect_anomaly``.
+
+The state is per thread (``threading.local``), so ``with no_grad():`` in one
+thread never turns off gradient recording in another.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+
+class _ModeState(threading.local):
+    grad_enabled: bool = True
+    anomaly: bool = False
+
+
+state = _ModeState()
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops on this thread record a graph (True unless inside :func:`no_grad`)."""
+    return state.grad_enabled
+
+
+@contextmanager
+def _set_grad_enabled(enabled: bool) -> Iterator[None]:
+    previous = state.grad_enabled
+    state.grad_enabled = enabled
+    try:
+        yield
+    finally:
+        state.grad_enabled = previous
+
+
+def no_grad():
+    """Context manager: ops inside record no graph and cost no backward work.
+
+    Results of ops inside have ``requires_grad=False``. The setting is per
+    thread and is restored on exit, also when an exception leaves the block.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import Tensor, no_grad
+    >>> w = Tensor([1.0, 2.0], requires_grad=True)
+    >>> with no_grad():
+    ...     y = (w * 3).sum()
+    >>> y.requires_grad
+    False
+    """
+    return _set_grad_enabled(False)
+
+
+def enable_grad():
+    """Context manager: turn graph recording back on, for example inside :func:`no_grad`."""
+    return _set_grad_enabled(True)
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Context manager: raise at the first op whose forward or backward makes NaN or inf.
+
+    Inside it every op checks its result, so a NaN is caught where it is made,
+    not many ops later when the cost is already NaN. The error is an
+    :class:`AnomalyError` (a ``FloatingPointError``) naming the op and the
+    shapes of its inputs. Checking costs one pass over each result: use it for
+    debugging, not in production runs.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import Tensor, detect_anomaly
+    >>> x = Tensor([0.0, 1.0], requires_grad=True)
+    >>> with detect_anomaly():
+    ...     (x / x).sum()
+    Traceback (most recent call last):
+    ...
+    tinygrad_nnd.engine.modes.AnomalyError: div forward produced NaN (input shapes (2,) and (2,))
+    """
+    previous = state.anomaly
+    state.anomaly = True
+    try:
+        yield
+    finally:
+        state.anomaly = previous
+
+
+class AnomalyError(FloatingPointError):
+    """Raised inside :func:`detect_anomaly` when an op produces NaN or inf."""
+
+
+def check_finite(op_name: str, stage: str, values, input_shapes) -> None:
+    """Raise :class:`AnomalyError` if ``values`` (an array, or a tuple of arrays/None) is not all finite."""
+    for v in values if isinstance(values, tuple) else (values,):
+        if v is None:
+            continue
+        v = np.asarray(getattr(v, "data", v))
+        if not np.isfinite(v).all():
+            kind = "NaN" if np.isnan(v).any() else "inf"
+            shapes = " and ".join(str(s) for s in input_shapes)
+            raise AnomalyError(f"{op_name} {stage} produced {kind} (input shapes {shapes})")

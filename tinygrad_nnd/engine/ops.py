@@ -1,0 +1,451 @@
+"""The primitive operations: each one's forward computation and backward rule side by side.
+
+Every op is a small class with two methods:
+
+``forward(*arrays)``
+    computes the output array from the input arrays (plain NumPy);
+``backward(g, out, *inputs)``
+    the vector-Jacobian product: given ``g = dL/d(out)`` it returns one
+    ``dL/d(input)`` per input (``None`` where that input needs no gradient).
+
+The backward rules are written only with operations that NumPy arrays and
+:class:`~tinygrad_nnd.Tensor` objects both understand (``*``, ``-``, ``@``,
+``.T``, ``.reshape``, ``.sum``, ...). So one rule serves twice: for an ordinary
+``backward()`` it receives arrays and computes numbers; under
+``backward(create_graph=True)`` it receives Tensors and records a new graph,
+which can itself be differentiated (Hessian-vector products).
+
+Gradients may come back with the broadcast shape of the output; the engine sums
+them back to each input's shape in one place (:func:`unbroadcast`), so no op
+has to remember to.
+
+Every class that sets ``name`` is added to :data:`OPS`, the registry that the
+test suite loops over.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.special import expit
+
+#: name -> op class, for every primitive operation of the engine.
+OPS: dict[str, type[Op]] = {}
+
+
+def _is_array(x: Any) -> bool:
+    """True for NumPy arrays and scalars, False for Tensors (the create_graph case)."""
+    return isinstance(x, (np.ndarray, np.generic))
+
+
+class Op:
+    """Base class of a primitive operation (one node of the graph).
+
+    ``needs`` is set by the engine before ``backward`` is called: ``needs[i]`` says
+    whether input ``i`` wants a gradient, so an op can skip work nobody uses.
+    """
+
+    name: ClassVar[str]
+    n_inputs: ClassVar[int] = 1
+    __slots__ = ("needs",)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            OPS[cls.name] = cls
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """The op with its parameters, for graph views (``sum(axis=0)``)."""
+        params = ", ".join(f"{s}={getattr(self, s)!r}" for s in self.__slots__ if s != "needs")
+        return f"{self.name}({params})" if params else self.name
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a gradient over the axes that broadcasting added or stretched.
+
+    If ``c = a + b`` broadcast ``a`` of shape ``(3, 1)`` to ``(3, 4)``, each
+    element of ``a`` was used 4 times, so ``dL/da`` is ``dL/dc`` summed over
+    axis 1. This is the only place in the engine that undoes broadcasting.
+    """
+    if g.shape == shape:
+        return g
+    n_new = g.ndim - len(shape)
+    stretched = tuple(n_new + i for i, n in enumerate(shape) if n == 1 and g.shape[n_new + i] != 1)
+    g = g.sum(axis=tuple(range(n_new)) + stretched, keepdims=True)
+    return g.reshape(shape)
+
+
+# ---------------------------------------------------------------- elementwise, two inputs
+
+
+class Add(Op):
+    """``c = a + b``;  dc/da = 1, dc/db = 1."""
+
+    name = "add"
+    n_inputs = 2
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g, out, a, b):
+        return g, g
+
+
+class Sub(Op):
+    """``c = a - b``;  dc/da = 1, dc/db = -1."""
+
+    name = "sub"
+    n_inputs = 2
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g, out, a, b):
+        return g, (-g if self.needs[1] else None)
+
+
+class Mul(Op):
+    """``c = a * b``;  dc/da = b, dc/db = a."""
+
+    name = "mul"
+    n_inputs = 2
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g, out, a, b):
+        return (g * b if self.needs[0] else None), (g * a if self.needs[1] else None)
+
+
+class Div(Op):
+    """``c = a / b``;  dc/da = 1/b, dc/db = -a/b**2 = -c/b."""
+
+    name = "div"
+    n_inputs = 2
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g, out, a, b):
+        return (g / b if self.needs[0] else None), (-g * out / b if self.needs[1] else None)
+
+
+class MatMul(Op):
+    """Matrix product ``c = a @ b`` of 1-D and 2-D operands, as ``np.dot``.
+
+    For matrices, ``dL/da = g @ b.T`` and ``dL/db = a.T @ g``. A 1-D operand
+    is a vector: its gradient is the matching outer product or vector product.
+    """
+
+    name = "dot"
+    n_inputs = 2
+    __slots__ = ()
+
+    def forward(self, a, b):
+        if not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2):
+            raise ValueError(
+                f"dot: operands must be 1-D or 2-D, got shapes {a.shape} and {b.shape}"
+            )
+        if a.shape[-1] != b.shape[0]:
+            raise ValueError(
+                f"dot: shapes {a.shape} and {b.shape} are not aligned: "
+                f"{a.shape[-1]} (last dim of the first) != {b.shape[0]} (first dim of the second)"
+            )
+        return a @ b
+
+    def backward(self, g, out, a, b):
+        if a.ndim == 2 and b.ndim == 2:
+            return (g @ b.T if self.needs[0] else None), (a.T @ g if self.needs[1] else None)
+        # A vector is a matrix with one row (on the left) or one column (on the right).
+        a_2d = a.reshape((1, -1)) if a.ndim == 1 else a
+        b_2d = b.reshape((-1, 1)) if b.ndim == 1 else b
+        g_2d = g.reshape((a_2d.shape[0], b_2d.shape[1]))
+        ga = (g_2d @ b_2d.T).reshape(a.shape) if self.needs[0] else None
+        gb = (a_2d.T @ g_2d).reshape(b.shape) if self.needs[1] else None
+        return ga, gb
+
+
+# ---------------------------------------------------------------- elementwise, one input
+
+
+class Neg(Op):
+    """``c = -a``;  dc/da = -1."""
+
+    name = "neg"
+    __slots__ = ()
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g, out, a):
+        return (-g,)
+
+
+class Pow(Op):
+    """``c = a ** p`` for a constant scalar ``p``;  dc/da = p * a**(p - 1)."""
+
+    name = "pow"
+    __slots__ = ("exponent",)
+
+    def __init__(self, exponent: float):
+        self.exponent = exponent
+
+    def forward(self, a):
+        p = self.exponent
+        if p != int(p) and (a < 0).any():
+            raise ValueError(
+                f"pow: a negative base to the non-integer power {p} is not a real number "
+                f"(smallest base {a.min()})"
+            )
+        return a**p
+
+    def backward(self, g, out, a):
+        p = self.exponent
+        return (g * (p * a ** (p - 1)),)
+
+
+class Square(Op):
+    """``c = a ** 2``;  dc/da = 2a."""
+
+    name = "square"
+    __slots__ = ()
+
+    def forward(self, a):
+        return a * a
+
+    def backward(self, g, out, a):
+        return (g * (2.0 * a),)
+
+
+class Exp(Op):
+    """``c = e ** a``;  dc/da = e ** a = c."""
+
+    name = "exp"
+    __slots__ = ()
+
+    def forward(self, a):
+        return np.exp(a)
+
+    def backward(self, g, out, a):
+        return (g * out,)
+
+
+class Log(Op):
+    """Natural logarithm ``c = ln(a)``;  dc/da = 1/a. Refuses negative inputs."""
+
+    name = "log"
+    __slots__ = ()
+
+    def forward(self, a):
+        if (a < 0).any():
+            raise ValueError(f"log: input has negative values (smallest {a.min()}); log is undefined there")
+        with np.errstate(divide="ignore"):  # log(0) = -inf is the correct limit
+            return np.log(a)
+
+    def backward(self, g, out, a):
+        return (g / a,)
+
+
+class Tanh(Op):
+    """``c = tanh(a)``;  dc/da = 1 - tanh(a)**2 = 1 - c**2."""
+
+    name = "tanh"
+    __slots__ = ()
+
+    def forward(self, a):
+        return np.tanh(a)
+
+    def backward(self, g, out, a):
+        return (g * (1.0 - out * out),)
+
+
+class Sigmoid(Op):
+    """Logistic sigmoid ``c = 1 / (1 + e**-a)``;  dc/da = c * (1 - c).
+
+    The forward pass uses :func:`scipy.special.expit`, which never overflows:
+    ``sigmoid(-1e308)`` is 0 and ``sigmoid(1e308)`` is 1, with no warning. The
+    derivative is taken from the output, ``c * (1 - c)``, rather than from the
+    series' ``exp(-a) / (1 + exp(-a))**2``, which is ``inf / inf = nan`` for
+    ``a`` below about -710.
+    """
+
+    name = "sigmoid"
+    __slots__ = ()
+
+    def forward(self, a):
+        return expit(a)
+
+    def backward(self, g, out, a):
+        return (g * (out * (1.0 - out)),)
+
+
+class Relu(Op):
+    """``c = max(a, 0)``;  dc/da = 1 where a > 0, else 0 (0 at a = 0, by convention)."""
+
+    name = "relu"
+    __slots__ = ("mask",)
+
+    def forward(self, a):
+        self.mask = a > 0  # a constant of the graph: the derivative of a step is 0
+        return np.maximum(a, 0.0)
+
+    def backward(self, g, out, a):
+        return (g * self.mask,)
+
+    def describe(self) -> str:
+        return self.name
+
+
+# ---------------------------------------------------------------- reductions
+
+
+def _keepdims_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    """The shape a reduction over ``axis`` has with ``keepdims=True``."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {ax % len(shape) for ax in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _broadcast_to(g: Any, shape: tuple[int, ...]) -> Any:
+    return np.broadcast_to(g, shape) if _is_array(g) else g.broadcast_to(shape)
+
+
+class Sum(Op):
+    """``c = sum(a, axis)``;  each summed element gets the gradient of its sum."""
+
+    name = "sum"
+    __slots__ = ("axis", "keepdims")
+
+    def __init__(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, a):
+        return np.sum(a, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, g, out, a):
+        return (_broadcast_to(g.reshape(_keepdims_shape(a.shape, self.axis)), a.shape),)
+
+
+class Mean(Op):
+    """``c = mean(a, axis)``;  each of the ``n`` averaged elements gets ``g / n``."""
+
+    name = "mean"
+    __slots__ = ("axis", "keepdims")
+
+    def __init__(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, a):
+        return np.mean(a, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, g, out, a):
+        n = max(a.size // max(out.size, 1), 1)  # how many elements each mean averaged
+        return (_broadcast_to(g.reshape(_keepdims_shape(a.shape, self.axis)), a.shape) / n,)
+
+
+# ---------------------------------------------------------------- shape and indexing
+
+
+class BroadcastTo(Op):
+    """``c = broadcast_to(a, shape)``; the gradient is summed back by :func:`unbroadcast`."""
+
+    name = "broadcast_to"
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.shape = shape
+
+    def forward(self, a):
+        return np.broadcast_to(a, self.shape)
+
+    def backward(self, g, out, a):
+        return (g,)
+
+
+class Reshape(Op):
+    """``c = a.reshape(shape)``;  the gradient is reshaped back."""
+
+    name = "reshape"
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.shape = shape
+
+    def forward(self, a):
+        return a.reshape(self.shape)
+
+    def backward(self, g, out, a):
+        return (g.reshape(a.shape),)
+
+
+class Transpose(Op):
+    """``c = a.transpose(axes)`` (reversed axes by default);  the gradient is transposed back."""
+
+    name = "transpose"
+    __slots__ = ("axes",)
+
+    def __init__(self, axes: tuple[int, ...] | None = None):
+        self.axes = axes
+
+    def forward(self, a):
+        return np.transpose(a, self.axes)
+
+    def backward(self, g, out, a):
+        if self.axes is None:
+            return (g.transpose(),)
+        return (g.transpose(tuple(np.argsort(self.axes))),)
+
+
+class GetItem(Op):
+    """``c = a[index]`` (slices, integers, integer or boolean arrays).
+
+    The gradient is ``g`` placed at ``index`` in zeros of ``a``'s shape, added
+    up where a fancy index repeats an element (:class:`ScatterAdd`).
+    """
+
+    name = "getitem"
+    __slots__ = ("index",)
+
+    def __init__(self, index: Any):
+        self.index = index
+
+    def forward(self, a):
+        return a[self.index]
+
+    def backward(self, g, out, a):
+        if _is_array(g):
+            return (ScatterAdd(self.index, a.shape).forward(g),)
+        return (g.scatter_add(self.index, a.shape),)
+
+
+class ScatterAdd(Op):
+    """``c = zeros(shape); c[index] += a``: the adjoint of :class:`GetItem`, whose gradient is ``g[index]``."""
+
+    name = "scatter_add"
+    __slots__ = ("index", "shape")
+
+    def __init__(self, index: Any, shape: tuple[int, ...]):
+        self.index = index
+        self.shape = shape
+
+    def forward(self, a):
+        c = np.zeros(self.shape, dtype=a.dtype)
+        np.add.at(c, self.index, a)  # unlike c[index] += a, counts repeated indices each time
+        return c
+
+    def backward(self, g, out, a):
+        return (g[self.index],)
