@@ -48,11 +48,21 @@ from .engine.functions import (
     transpose,
 )
 from .gradcheck import GradcheckResult, gradcheck, norm_ratio, numerical_gradient
+from .nn import (
+    GradientCheck,
+    NeuralNetwork,
+    Trainer,
+    compute_numerical_gradient,
+    sigmoid,
+    sigmoid_prime,
+    test_gradient,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "OPS", "AnomalyError", "GradcheckResult", "Op", "Tensor", "add", "backpropagate", "broadcast_to",
+    "OPS", "AnomalyError", "GradcheckResult", "GradientCheck", "NeuralNetwork", "Trainer",
+    "compute_numerical_gradient", "sigmoid", "sigmoid_prime", "test_gradient", "Op", "Tensor", "add", "backpropagate", "broadcast_to",
     "detect_anomaly", "divide", "dot", "enable_grad", "exp", "functions", "grad", "gradcheck",
     "gradients", "hvp", "is_grad_enabled", "log", "matmul", "mean", "multiply", "negative",
     "no_grad", "norm_ratio", "numerical_gradient", "power", "relu", "reshape", "square",

@@ -1,0 +1,318 @@
+"""The network of "Neural Networks Demystified": sigmoid layers, no biases, squared-error cost.
+
+With ``a_1 = X`` and ``f`` the sigmoid, layer ``l`` computes
+
+.. math:: z_{l+1} = a_l W_l, \\qquad a_{l+1} = f(z_{l+1}),
+
+and the last activation is the prediction ``y_hat``. The cost (Parts III-VI),
+optionally averaged over the ``N`` examples and regularized (Part VII), is
+
+.. math:: J = \\frac{1}{2} \\sum (y - \\hat y)^2 \\; [/N] \\; + \\frac{\\Lambda}{2} \\sum_l \\sum W_l^2 .
+
+Its gradient is available two ways, which the test suite proves equal:
+
+- :meth:`NeuralNetwork.cost_function_prime`: the series' hand-written chain rule
+  (Part IV), one ``delta`` per layer;
+- :meth:`NeuralNetwork.compute_gradients`: automatic, from the graph of Tensor
+  ops that :meth:`NeuralNetwork.cost_tensor` records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from ..engine import Tensor
+from .activations import sigmoid_prime
+
+
+def _sigmoid(z: Any) -> Any:
+    """The sigmoid of an array (plain NumPy) or of a Tensor (a graph op)."""
+    return z.sigmoid() if isinstance(z, Tensor) else expit(z)
+
+
+class NeuralNetwork:
+    """A fully connected sigmoid network without biases, as in the series.
+
+    ``NeuralNetwork()`` is the series' 2-3-1 network with weights drawn uniformly
+    from [0, 1) (``np.random.rand``, so ``np.random.seed`` makes it repeatable).
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int, optional
+        Units per layer, inputs first and outputs last: ``(2, 3, 1)`` by default,
+        ``(4, 5, 5, 3)`` for two hidden layers.
+    seed : int, optional
+        Draw the initial weights from ``np.random.default_rng(seed).random``
+        (``W_1`` first) instead of NumPy's global generator.
+    Lambda : float, optional
+        Weight of the Part VII regularization term ``(Lambda / 2) * sum(W**2)``.
+    mean_cost : bool, optional
+        Divide the squared error by the number of examples (Part VII's cost).
+
+    Attributes
+    ----------
+    W_1, W_2, ... : ndarray
+        The weights; ``W_l`` has shape ``(layer_sizes[l-1], layer_sizes[l])``.
+    input_layer_size, output_layer_size : int
+    hidden_layer_size : int or tuple of int
+        The hidden layer's size (a tuple of sizes when there are several).
+    z_2, a_2, z_3, ... : ndarray
+        Set by :meth:`forward`, as in the series.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import NeuralNetwork
+    >>> from tinygrad_nnd.datasets import sleep_study
+    >>> X, y = sleep_study()
+    >>> N = NeuralNetwork(seed=0)
+    >>> N.W_1.shape, N.W_2.shape
+    ((2, 3), (3, 1))
+    >>> import numpy as np
+    >>> dJ_dW_1, dJ_dW_2 = N.cost_function_prime(X, y)
+    >>> np.allclose(N.compute_gradients(X, y), np.concatenate([dJ_dW_1.ravel(), dJ_dW_2.ravel()]))
+    True
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int] = (2, 3, 1),
+        *,
+        seed: int | None = None,
+        Lambda: float = 0.0,
+        mean_cost: bool = False,
+    ) -> None:
+        sizes = tuple(int(n) for n in layer_sizes)
+        if len(sizes) < 2 or any(n < 1 for n in sizes) or any(n != m for n, m in zip(sizes, layer_sizes)):
+            raise ValueError(f"NeuralNetwork: layer_sizes must be at least two positive integers, got {layer_sizes!r}")
+        if not np.isfinite(Lambda) or Lambda < 0:
+            raise ValueError(f"NeuralNetwork: Lambda must be a finite number >= 0, got {Lambda!r}")
+        self.layer_sizes = sizes
+        self.Lambda = float(Lambda)
+        self.mean_cost = bool(mean_cost)
+        if seed is None:
+            self.weights = [np.random.rand(n_in, n_out) for n_in, n_out in self._weight_shapes()]
+        else:
+            rng = np.random.default_rng(seed)
+            self.weights = [rng.random((n_in, n_out)) for n_in, n_out in self._weight_shapes()]
+
+    # ---------------------------------------------------------------- shape and parameters
+
+    @property
+    def input_layer_size(self) -> int:
+        return self.layer_sizes[0]
+
+    @property
+    def output_layer_size(self) -> int:
+        return self.layer_sizes[-1]
+
+    @property
+    def hidden_layer_size(self) -> int | tuple[int, ...]:
+        hidden = self.layer_sizes[1:-1]
+        return hidden[0] if len(hidden) == 1 else hidden
+
+    @property
+    def n_layers(self) -> int:
+        """The number of weight matrices ``L`` (one more than the hidden layers)."""
+        return len(self.layer_sizes) - 1
+
+    def _weight_shapes(self) -> list[tuple[int, int]]:
+        return list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """``[W_1, ..., W_L]`` (the attributes themselves; setting the list checks shapes)."""
+        return [getattr(self, f"W_{l}") for l in range(1, self.n_layers + 1)]
+
+    @weights.setter
+    def weights(self, weights: Sequence[np.ndarray]) -> None:
+        shapes = self._weight_shapes()
+        if len(weights) != len(shapes):
+            raise ValueError(f"weights: expected {len(shapes)} matrices for layers {self.layer_sizes}, got {len(weights)}")
+        for l, (W, shape) in enumerate(zip(weights, shapes), start=1):
+            W = np.array(W, dtype=np.float64)  # a copy: the caller's array stays theirs
+            if W.shape != shape:
+                raise ValueError(f"weights: W_{l} must have shape {shape}, got {W.shape}")
+            setattr(self, f"W_{l}", W)
+
+    @property
+    def n_params(self) -> int:
+        return sum(n_in * n_out for n_in, n_out in self._weight_shapes())
+
+    def get_params(self) -> np.ndarray:
+        """All weights as one vector: ``W_1.ravel()``, then ``W_2.ravel()``, ..."""
+        return np.concatenate([W.ravel() for W in self.weights])
+
+    def set_params(self, params: Any) -> None:
+        """Set all weights from one vector laid out as :meth:`get_params` gives it (copied)."""
+        params = np.asarray(params, dtype=np.float64)
+        if params.shape != (self.n_params,):
+            raise ValueError(
+                f"set_params: expected a vector of {self.n_params} parameters for layers "
+                f"{self.layer_sizes}, got shape {params.shape}"
+            )
+        start = 0
+        for l, (n_in, n_out) in enumerate(self._weight_shapes(), start=1):
+            setattr(self, f"W_{l}", params[start : start + n_in * n_out].reshape(n_in, n_out).copy())
+            start += n_in * n_out
+
+    # ---------------------------------------------------------------- data checks
+
+    def check_data(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """``X`` (and ``y``) as float arrays, or a ValueError that says what does not fit.
+
+        ``X`` must be ``(n, input_layer_size)`` and ``y`` ``(n, output_layer_size)``,
+        both finite.
+        """
+        X = _as_2d_float(X, "X")
+        if X.shape[1] != self.input_layer_size:
+            raise ValueError(
+                f"X has {X.shape[1]} columns but the network has {self.input_layer_size} inputs "
+                f"(layer_sizes {self.layer_sizes})"
+            )
+        _check_finite(X, "X")
+        if y is None:
+            return X, None
+        y = _as_2d_float(y, "y")
+        if y.shape != (X.shape[0], self.output_layer_size):
+            raise ValueError(
+                f"y has shape {y.shape} but X has {X.shape[0]} rows and the network has "
+                f"{self.output_layer_size} outputs: y must be {(X.shape[0], self.output_layer_size)}"
+            )
+        _check_finite(y, "y")
+        return X, y
+
+    # ---------------------------------------------------------------- forward and cost
+
+    def _cost(self, X: Any, y: Any, weights: Sequence[Any]) -> Any:
+        """The cost, written once for NumPy arrays and for Tensors (which record the graph)."""
+        a = X
+        for l, W in enumerate(weights, start=2):
+            z = a @ W
+            a = _sigmoid(z)
+            if isinstance(z, Tensor):  # labels for graph views: the series' names
+                z.name, a.name = f"z_{l}", ("y_hat" if l == len(weights) + 1 else f"a_{l}")
+        J = 0.5 * ((y - a) ** 2).sum()
+        if self.mean_cost:
+            J = J / X.shape[0]
+        if self.Lambda:
+            J = J + (self.Lambda / 2) * sum((W**2).sum() for W in weights)
+        return J
+
+    def forward(self, X: Any) -> np.ndarray:
+        """Propagate ``X`` through the network: the prediction ``y_hat``, shape ``(n, outputs)``.
+
+        Sets ``z_2, a_2, ..., z_{L+1}`` as attributes, as the series does.
+        """
+        X, _ = self.check_data(X)
+        a = X
+        for l, W in enumerate(self.weights, start=2):
+            z = a @ W
+            a = expit(z)
+            setattr(self, f"z_{l}", z)
+            if l <= self.n_layers:
+                setattr(self, f"a_{l}", a)
+        return a
+
+    predict = forward
+
+    def cost_function(self, X: Any, y: Any) -> float:
+        """The cost ``J`` at the current weights (see the module docstring)."""
+        X, y = self.check_data(X, y)
+        return float(self._cost(X, y, self.weights))
+
+    def cost_tensor(self, X: Any, y: Any, weights: Sequence[Tensor]) -> Tensor:
+        """The cost as a Tensor whose graph leads back to the given weight Tensors.
+
+        Intermediate nodes are named ``z_2``, ``a_2``, ..., ``y_hat`` for graph views.
+        """
+        X, y = self.check_data(X, y)
+        return self._cost(X, y, weights)
+
+    def cost_of_params(self, params: Tensor, X: Any, y: Any) -> Tensor:
+        """The cost as a function of one flat parameter Tensor (laid out as :meth:`get_params`).
+
+        The vector is cut into weight matrices with slicing and ``reshape``, both
+        graph ops, so :func:`~tinygrad_nnd.value_and_grad` and
+        :func:`~tinygrad_nnd.hvp` of this function work directly on the vector.
+        """
+        weights, start = [], 0
+        for n_in, n_out in self._weight_shapes():
+            weights.append(params[start : start + n_in * n_out].reshape(n_in, n_out))
+            start += n_in * n_out
+        return self.cost_tensor(X, y, weights)
+
+    # ---------------------------------------------------------------- gradients
+
+    def compute_gradients(self, X: Any, y: Any) -> np.ndarray:
+        """The gradient ``dJ/dW`` by automatic differentiation, flattened as :meth:`get_params`."""
+        return self.cost_and_gradients(X, y)[1]
+
+    def cost_and_gradients(self, X: Any, y: Any) -> tuple[float, np.ndarray]:
+        """``(J, dJ/dW)`` from one forward and one backward pass (the gradient flattened)."""
+        weights = [Tensor(W, requires_grad=True, name=f"W_{l}") for l, W in enumerate(self.weights, start=1)]
+        J = self.cost_tensor(X, y, weights)
+        J.backward()
+        return float(J.data), np.concatenate([W.grad.ravel() for W in weights])
+
+    def cost_function_prime(self, X: Any, y: Any) -> tuple[np.ndarray, ...]:
+        """The gradient by the series' hand-written chain rule (Part IV), one matrix per layer.
+
+        With ``L`` weight matrices and ``f'`` the sigmoid's derivative:
+
+        .. math::
+            \\delta_{L+1} = -(y - \\hat y) \\odot f'(z_{L+1}) \\; [/N], \\qquad
+            \\delta_l = (\\delta_{l+1} W_l^T) \\odot f'(z_l),
+
+            \\frac{\\partial J}{\\partial W_l} = a_l^T \\delta_{l+1} + \\Lambda W_l .
+
+        Returns ``(dJ_dW_1, dJ_dW_2, ...)``; the deltas are kept as attributes
+        ``delta_2, ..., delta_{L+1}``.
+        """
+        X, y = self.check_data(X, y)
+        self.y_hat = self.forward(X)
+        activations = [X] + [getattr(self, f"a_{l}") for l in range(2, self.n_layers + 1)]
+        weights = self.weights
+        delta = -(y - self.y_hat) * sigmoid_prime(getattr(self, f"z_{self.n_layers + 1}"))
+        if self.mean_cost:
+            delta = delta / X.shape[0]
+        gradients: list[np.ndarray] = [np.empty(0)] * self.n_layers
+        for l in range(self.n_layers, 0, -1):  # W_L back to W_1
+            setattr(self, f"delta_{l + 1}", delta)
+            gradients[l - 1] = activations[l - 1].T @ delta + self.Lambda * weights[l - 1]
+            if l > 1:
+                delta = (delta @ weights[l - 1].T) * sigmoid_prime(getattr(self, f"z_{l}"))
+        return tuple(gradients)
+
+    def compute_gradients_by_hand(self, X: Any, y: Any) -> np.ndarray:
+        """:meth:`cost_function_prime`, flattened as :meth:`get_params`."""
+        return np.concatenate([g.ravel() for g in self.cost_function_prime(X, y)])
+
+    def __repr__(self) -> str:
+        extras = ""
+        if self.Lambda:
+            extras += f", Lambda={self.Lambda!r}"
+        if self.mean_cost:
+            extras += ", mean_cost=True"
+        return f"NeuralNetwork(layer_sizes={self.layer_sizes}{extras})"
+
+
+def _as_2d_float(data: Any, name: str) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        array = np.asarray(data, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be numbers: {error}") from None
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (rows are examples), got shape {array.shape}")
+    return array
+
+
+def _check_finite(array: np.ndarray, name: str) -> None:
+    if not np.isfinite(array).all():
+        row, col = np.argwhere(~np.isfinite(array))[0]
+        raise ValueError(f"{name} contains {array[row, col]} at row {row}, column {col}: the data must be finite")

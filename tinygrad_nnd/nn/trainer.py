@@ -1,0 +1,137 @@
+"""Training with SciPy (Part VI): ``scipy.optimize.minimize`` on the network's cost and gradient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import optimize
+
+from ..engine import hvp
+from .network import NeuralNetwork
+
+#: SciPy methods that use a gradient (``jac=True``).
+GRADIENT_METHODS = ("BFGS", "L-BFGS-B", "CG", "Newton-CG", "SLSQP", "trust-ncg", "trust-krylov", "trust-constr")
+#: Of those, the ones that also take Hessian-vector products (``hessp=``).
+HESSP_METHODS = ("Newton-CG", "trust-ncg", "trust-krylov", "trust-constr")
+
+
+class Trainer:
+    """Fit a :class:`NeuralNetwork` with ``scipy.optimize.minimize``, as in the series.
+
+    Parameters
+    ----------
+    N : NeuralNetwork
+        The network; :meth:`train` leaves it at the optimum found.
+    method : str, optional
+        A SciPy method that uses a gradient (see :data:`GRADIENT_METHODS`). The
+        second-order ones (``Newton-CG``, ``trust-ncg``, ...) also get exact
+        Hessian-vector products from the engine.
+    maxiter : int, optional
+        The iteration limit (the series uses 200).
+    disp : bool, optional
+        Let SciPy print its convergence message.
+    gradient : {"autodiff", "chain_rule"}, optional
+        Where the gradient comes from: automatic differentiation
+        (:meth:`NeuralNetwork.cost_and_gradients`) or the series' hand-written
+        chain rule (:meth:`NeuralNetwork.cost_function_prime`).
+
+    Attributes
+    ----------
+    J : list of float
+        The training cost after each iteration.
+    test_J : list of float
+        The test cost after each iteration (when test data was given).
+    optimization_results : scipy.optimize.OptimizeResult
+        What SciPy returned.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import NeuralNetwork, Trainer
+    >>> from tinygrad_nnd.datasets import sleep_study
+    >>> X, y = sleep_study()
+    >>> T = Trainer(NeuralNetwork(seed=0))
+    >>> result = T.train(X, y)
+    >>> result.success, round(T.J[-1], 6)
+    (True, 0.001225)
+    """
+
+    def __init__(
+        self,
+        N: NeuralNetwork,
+        *,
+        method: str = "BFGS",
+        maxiter: int = 200,
+        disp: bool = False,
+        gradient: str = "autodiff",
+    ) -> None:
+        if method not in GRADIENT_METHODS:
+            raise ValueError(f"Trainer: unknown method {method!r}; choose one of {', '.join(GRADIENT_METHODS)}")
+        if gradient not in ("autodiff", "chain_rule"):
+            raise ValueError(f"Trainer: gradient must be 'autodiff' or 'chain_rule', got {gradient!r}")
+        if int(maxiter) < 1:
+            raise ValueError(f"Trainer: maxiter must be at least 1, got {maxiter!r}")
+        self.N = N
+        self.method = method
+        self.maxiter = int(maxiter)
+        self.disp = bool(disp)
+        self.gradient = gradient
+        self.J: list[float] = []
+        self.test_J: list[float] = []
+
+    def cost_function_wrapper(self, params: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(J, dJ/dparams)`` at ``params``: the function SciPy minimizes (``jac=True``)."""
+        self.N.set_params(params)
+        if self.gradient == "autodiff":
+            return self.N.cost_and_gradients(X, y)
+        return self.N.cost_function(X, y), self.N.compute_gradients_by_hand(X, y)
+
+    def hessian_vector_product(self, params: np.ndarray, v: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``H(params) @ v`` for the cost, exact, from the engine (SciPy's ``hessp``)."""
+        return self._hvp(params, v, X, y)
+
+    def train(
+        self, X: Any, y: Any, X_test: Any = None, y_test: Any = None
+    ) -> optimize.OptimizeResult:
+        """Minimize the cost on ``(X, y)``; also record the cost on ``(X_test, y_test)`` if given.
+
+        Returns
+        -------
+        scipy.optimize.OptimizeResult
+            Also kept as :attr:`optimization_results`. The network is left at ``result.x``.
+        """
+        X, y = self.N.check_data(X, y)
+        has_test = X_test is not None or y_test is not None
+        if has_test:
+            if X_test is None or y_test is None:
+                raise ValueError("train: give both X_test and y_test, or neither")
+            X_test, y_test = self.N.check_data(X_test, y_test)
+        self.X, self.y = X, y
+        self.J, self.test_J = [], []
+
+        def callback(params: np.ndarray, *_: Any) -> None:  # trust-constr passes a state too
+            self.N.set_params(params)
+            self.J.append(self.N.cost_function(X, y))
+            if has_test:
+                self.test_J.append(self.N.cost_function(X_test, y_test))
+
+        options: dict[str, Any] = {"maxiter": self.maxiter}
+        if self.disp:  # only when asked: L-BFGS-B warns that its disp option is deprecated
+            options["disp"] = True
+        extra: dict[str, Any] = {}
+        if self.method in HESSP_METHODS:
+            self._hvp = hvp(self.N.cost_of_params)
+            extra["hessp"] = self.hessian_vector_product
+        result = optimize.minimize(
+            self.cost_function_wrapper,
+            self.N.get_params(),
+            args=(X, y),
+            jac=True,
+            method=self.method,
+            options=options,
+            callback=callback,
+            **extra,
+        )
+        self.N.set_params(result.x)
+        self.optimization_results = result
+        return result
