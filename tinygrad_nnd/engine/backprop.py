@@ -10,11 +10,12 @@ needs no deep Python call stack.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .modes import check_finite, enable_grad, no_grad, state
+from .modes import check_finite, enable_grad, state
 from .ops import unbroadcast
 
 if TYPE_CHECKING:
@@ -31,20 +32,19 @@ def topological_order(root: Tensor) -> list[Tensor]:
     its inputs (post-order), each node once, however many paths lead to it.
     """
     order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    visited = {root}
+    # Each stack entry is a node and an iterator over its inputs not yet looked at.
+    stack = [(root, iter(root._parents))]
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
+        node, inputs = stack[-1]
+        for parent in inputs:
+            if parent.requires_grad and parent not in visited:
+                visited.add(parent)
+                stack.append((parent, iter(parent._parents)))
+                break
+        else:  # all inputs are in `order` already
+            stack.pop()
             order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
-            if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
     return order
 
 
@@ -77,23 +77,26 @@ def backpropagate(
         ``{tensor: dL/d(tensor)}`` for every leaf reached and every wanted node.
         A node's gradient is freed as soon as it has been passed on.
     """
-    wanted_ids = {id(t) for t in wanted}
+    wanted_set = set(wanted)
     results: dict[Tensor, Any] = {}
-    pending: dict[int, Any] = {id(root): type(root)(seed) if create_graph else seed}
-    with enable_grad() if create_graph else no_grad():
+    # dL/d(node) for the nodes reached so far, summed over the paths found; freed once passed on.
+    pending: dict[Tensor, Any] = {root: type(root)(seed) if create_graph else seed}
+    # On arrays the rules record nothing; on Tensors (create_graph) recording must be on.
+    with enable_grad() if create_graph else nullcontext():
         for node in reversed(topological_order(root)):
-            g = pending.pop(id(node), None)
+            g = pending.pop(node, None)
             if g is None:  # no path from this node to root carries a gradient
                 continue
-            if node._op is None or id(node) in wanted_ids:
+            op = node._op
+            if op is None or (wanted_set and node in wanted_set):
                 results[node] = g
-            if node._op is None:
+            if op is None:
                 continue
             parents = node._parents
             if create_graph:
-                input_grads = node._op.backward(g, node, *parents)
+                input_grads = op.backward(g, node, *parents)
             else:
-                input_grads = node._op.backward(g, node.data, *[p.data for p in parents])
+                input_grads = op.backward(g, node.data, *[p.data for p in parents])
             if on_step is not None:
                 on_step(node, g, input_grads)
             for parent, pg in zip(parents, input_grads):
@@ -101,9 +104,8 @@ def backpropagate(
                     continue
                 if pg.shape != parent.data.shape:
                     pg = unbroadcast(pg, parent.data.shape)
-                previous = pending.get(id(parent))
-                pending[id(parent)] = pg if previous is None else previous + pg
+                previous = pending.get(parent)
+                pending[parent] = pg if previous is None else previous + pg
             if state.anomaly:
-                check_finite(node._op.name, "backward", tuple(input_grads), [p.data.shape for p in parents])
+                check_finite(op.name, "backward", tuple(input_grads), [p.data.shape for p in parents])
     return results
-

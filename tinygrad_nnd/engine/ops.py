@@ -154,15 +154,14 @@ class MatMul(Op):
 
     def forward(self, a, b):
         if not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2):
-            raise ValueError(
-                f"dot: operands must be 1-D or 2-D, got shapes {a.shape} and {b.shape}"
-            )
-        if a.shape[-1] != b.shape[0]:
+            raise ValueError(f"dot: operands must be 1-D or 2-D, got shapes {a.shape} and {b.shape}")
+        try:
+            return a @ b
+        except ValueError:
             raise ValueError(
                 f"dot: shapes {a.shape} and {b.shape} are not aligned: "
                 f"{a.shape[-1]} (last dim of the first) != {b.shape[0]} (first dim of the second)"
-            )
-        return a @ b
+            ) from None
 
     def backward(self, g, out, a, b):
         if a.ndim == 2 and b.ndim == 2:
@@ -318,8 +317,21 @@ def _keepdims_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def _restore_reduced_axes(g: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Any:
+    """Put back, as length 1, the axes a reduction removed, so ``g`` broadcasts against ``shape``."""
+    if keepdims or axis is None:  # already broadcastable: kept axes, or a 0-d total
+        return g
+    return g.reshape(_keepdims_shape(shape, axis))
+
+
 def _broadcast_to(g: Any, shape: tuple[int, ...]) -> Any:
-    return np.broadcast_to(g, shape) if _is_array(g) else g.broadcast_to(shape)
+    if not _is_array(g):
+        return g.broadcast_to(shape)
+    # A fresh array rather than np.broadcast_to's read-only view: it is as cheap for
+    # small arrays, and the consumer would have to allocate it anyway.
+    expanded = np.empty(shape, dtype=g.dtype)
+    expanded[...] = g
+    return expanded
 
 
 class Sum(Op):
@@ -333,10 +345,10 @@ class Sum(Op):
         self.keepdims = keepdims
 
     def forward(self, a):
-        return np.sum(a, axis=self.axis, keepdims=self.keepdims)
+        return np.add.reduce(a, axis=self.axis, keepdims=self.keepdims)  # np.sum, minus its Python wrapper
 
     def backward(self, g, out, a):
-        return (_broadcast_to(g.reshape(_keepdims_shape(a.shape, self.axis)), a.shape),)
+        return (_broadcast_to(_restore_reduced_axes(g, a.shape, self.axis, self.keepdims), a.shape),)
 
 
 class Mean(Op):
@@ -354,7 +366,7 @@ class Mean(Op):
 
     def backward(self, g, out, a):
         n = max(a.size // max(out.size, 1), 1)  # how many elements each mean averaged
-        return (_broadcast_to(g.reshape(_keepdims_shape(a.shape, self.axis)), a.shape) / n,)
+        return (_broadcast_to(_restore_reduced_axes(g, a.shape, self.axis, self.keepdims), a.shape) / n,)
 
 
 # ---------------------------------------------------------------- shape and indexing

@@ -332,6 +332,8 @@ class Tensor:
 
 
 def _scalar_exponent(exponent: Any) -> float:
+    if type(exponent) in (int, float):  # the common case, checked first
+        return float(exponent)
     if isinstance(exponent, Tensor) or np.ndim(exponent) != 0:
         raise TypeError("pow: the exponent must be a constant scalar (a Python or NumPy number)")
     if isinstance(exponent, (complex, str)):
@@ -360,8 +362,9 @@ def apply(op: ops.Op, *inputs: ArrayLike) -> Tensor:
     Non-Tensor inputs (numbers, lists, arrays) become constant Tensors. Inside
     ``no_grad()`` nothing is recorded.
     """
-    tensors = tuple(x if isinstance(x, Tensor) else Tensor(as_array(x, op.name)) for x in inputs)
-    arrays = tuple(t.data for t in tensors)
+    # This runs once per op: list comprehensions, not generators, keep it cheap.
+    tensors = [x if isinstance(x, Tensor) else Tensor._result(as_array(x, op.name), None, ()) for x in inputs]
+    arrays = [t.data for t in tensors]
     try:
         if state.anomaly:
             with np.errstate(all="ignore"):  # the check below names the op instead of a warning
@@ -377,11 +380,11 @@ def apply(op: ops.Op, *inputs: ArrayLike) -> Tensor:
         needs = tuple([t.requires_grad for t in tensors])
         if True in needs:
             op.needs = needs
-            return Tensor._result(out, op, tensors)
+            return Tensor._result(out, op, tuple(tensors))
     return Tensor._result(out, None, ())
 
 
-def _with_context(error: Exception, op: ops.Op, arrays: tuple[np.ndarray, ...]) -> Exception:
+def _with_context(error: Exception, op: ops.Op, arrays: list[np.ndarray]) -> Exception:
     """The error of a failed forward pass, reworded to name the op and the input shapes."""
     message = str(error)
     if message.startswith(f"{op.name}:"):  # the op already wrote a full message
