@@ -286,6 +286,11 @@ class Sigmoid(Op):
         return expit(a)
 
     def backward(self, g, out, a):
+        if _is_array(g):  # the same formula, updating one temporary in place: two fewer full-size arrays
+            slope = 1.0 - out
+            slope *= out
+            slope *= g
+            return (slope,)
         return (g * (out * (1.0 - out)),)
 
 
