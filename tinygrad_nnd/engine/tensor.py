@@ -162,6 +162,10 @@ class Tensor:
     def __float__(self) -> float:
         return float(self.data)
 
+    def __bool__(self) -> bool:
+        # As NumPy: the truth of one element; a ValueError for several.
+        return bool(self.data)
+
     # ---------------------------------------------------------------- autodiff
 
     def backward(self, gradient: ArrayLike | None = None, create_graph: bool = False) -> None:
