@@ -1,0 +1,855 @@
+"""The series' figures, as library functions that return :class:`matplotlib.figure.Figure`.
+
+matplotlib is an optional extra (``pip install 'tinygrad-nnd[plot]'``): this module
+imports without it, and only the functions that draw need it (they raise an
+:class:`ImportError` that names the pip command when it is missing). The
+brute-force search of Part III, :func:`brute_force_cost`, and its extrapolation,
+:func:`curse_of_dimensionality_years`, need no matplotlib at all.
+
+Figures are made with ``matplotlib.figure.Figure()`` directly, never through
+``pyplot``: no global figure registry, no GUI backend, nothing to close. Save one
+with :func:`save_figure` (PNG) or show it in a notebook by leaving it as a cell's value.
+
+Figures of the series
+---------------------
+:func:`plot_sigmoid`
+    The sigmoid and its derivative (the seed notebook's first plot).
+:func:`plot_brute_force_cost`
+    Part III: the cost over 1000 values of one weight, with the time it took and the
+    time the same search would take over all nine weights (the curse of dimensionality).
+:func:`plot_cost_history`
+    Part VI: the cost after each BFGS iteration (training, and test when recorded).
+:func:`plot_prediction_contour`, :func:`plot_prediction_surface`
+    Parts VI and VII: the predicted test score over hours of sleep x hours of study,
+    as a contour map and as a 3-D surface, with the training points.
+:func:`plot_overfitting`
+    Part VII: training and test cost per iteration, without and with regularization.
+
+Examples
+--------
+>>> from tinygrad_nnd.plots import curse_of_dimensionality_years
+>>> curse_of_dimensionality_years(0.04, 9)  # Part III: nine weights, 0.04 s per 1000 evaluations
+1268391679350583.5
+>>> from tinygrad_nnd import NeuralNetwork
+>>> from tinygrad_nnd.plots import plot_sigmoid, plot_prediction_surface, save_figure
+>>> fig = plot_sigmoid()  # doctest: +SKIP
+>>> save_figure(plot_prediction_surface(NeuralNetwork(seed=0)), "surface.png")  # doctest: +SKIP
+PosixPath('surface.png')
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from numbers import Integral, Real
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .nn.activations import sigmoid, sigmoid_prime
+
+if TYPE_CHECKING:  # pragma: no cover - only for type checkers
+    from types import ModuleType
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "SECONDS_PER_YEAR",
+    "BruteForceResult",
+    "brute_force_cost",
+    "curse_of_dimensionality_years",
+    "plot_brute_force_cost",
+    "plot_cost_history",
+    "plot_overfitting",
+    "plot_prediction_contour",
+    "plot_prediction_surface",
+    "plot_sigmoid",
+    "save_figure",
+]
+
+#: Seconds in a (365-day) year, as Part III counts them: ``3600 * 24 * 365``.
+SECONDS_PER_YEAR = 3600 * 24 * 365
+
+_INSTALL_HINT = "pip install 'tinygrad-nnd[plot]' (or pip install matplotlib)"
+
+
+def _require_matplotlib() -> ModuleType:
+    """Import matplotlib on first use; an ImportError naming the pip command if it is missing.
+
+    Returns
+    -------
+    module
+        ``matplotlib.figure`` (whose :class:`~matplotlib.figure.Figure` the plots build on).
+
+    Raises
+    ------
+    ImportError
+        If matplotlib cannot be imported.
+    """
+    try:
+        import matplotlib  # noqa: F401  (the package first: a blocked parent fails here)
+        import matplotlib.figure
+    except ImportError as error:
+        raise ImportError(
+            f"tinygrad_nnd.plots needs matplotlib, which is not installed: {_INSTALL_HINT}"
+        ) from error
+    return matplotlib.figure
+
+
+def _new_figure(figsize: tuple[float, float], *, layout: str | None = "constrained") -> Figure:
+    """A fresh, pyplot-free Figure."""
+    mpl_figure = _require_matplotlib()
+    return mpl_figure.Figure(figsize=figsize, layout=layout)
+
+
+# --------------------------------------------------------------------------- sigmoid
+
+
+def plot_sigmoid(z: Any = None) -> Figure:
+    """The sigmoid and its derivative, as in the seed notebook.
+
+    Parameters
+    ----------
+    z : array_like, optional
+        Where to evaluate them; ``np.arange(-10, 10, 0.01)`` by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with two lines, ``sigmoid`` (``sigmoid(z)``) and ``derivative sigmoid``
+        (``sigmoid_prime(z)``), a legend, and the title
+        ``"A sigmoid function and its derivative"``.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    ValueError
+        If ``z`` is not a non-empty, finite, 1-D array of numbers.
+
+    Examples
+    --------
+    >>> fig = plot_sigmoid()  # doctest: +SKIP
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]  # doctest: +SKIP
+    ['sigmoid', 'derivative sigmoid']
+    """
+    z = np.arange(-10, 10, 0.01) if z is None else _as_1d(z, "z")
+    fig = _new_figure((8, 5))
+    ax = fig.add_subplot()
+    ax.plot(z, sigmoid(z), label="sigmoid")
+    ax.plot(z, sigmoid_prime(z), label="derivative sigmoid")
+    ax.set_title("A sigmoid function and its derivative")
+    ax.set_xlabel("z")
+    ax.legend(loc="best")
+    _despine(ax)
+    return fig
+
+
+# --------------------------------------------------------------------------- cost history
+
+
+def plot_cost_history(J: Any, test_J: Any = None, title: str = "Cost vs iterations", *, log_scale: bool = False) -> Figure:
+    """The cost after each training iteration (Part VI), training and optionally test.
+
+    Parameters
+    ----------
+    J : sequence of float, or Trainer
+        The training cost per iteration, or anything with ``.J`` and ``.test_J``
+        attributes (a :class:`~tinygrad_nnd.Trainer` after ``train``): then its
+        ``test_J`` is drawn too when it is not empty and ``test_J`` is not given.
+    test_J : sequence of float, optional
+        The test cost per iteration.
+    title : str, optional
+        The axes' title.
+    log_scale : bool, optional
+        Draw the cost on a logarithmic axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: the line ``training`` (and ``test``) over iterations ``1, 2, ...``.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    ValueError
+        If ``J`` is empty or not finite numbers (a trainer that has not been trained).
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import NeuralNetwork, Trainer
+    >>> from tinygrad_nnd.datasets import sleep_study
+    >>> T = Trainer(NeuralNetwork(seed=0))
+    >>> _ = T.train(*sleep_study())
+    >>> fig = plot_cost_history(T)  # doctest: +SKIP
+    >>> len(fig.axes[0].get_lines()) == 1  # doctest: +SKIP
+    True
+    """
+    train, test = _cost_curves(J, test_J)
+    fig = _new_figure((8, 5))
+    ax = fig.add_subplot()
+    _draw_costs(ax, train, test)
+    ax.set_title(title)
+    if log_scale:
+        ax.set_yscale("log")
+    return fig
+
+
+def _cost_curves(J: Any, test_J: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(training, test or None)`` from sequences or a trainer-like object."""
+    if hasattr(J, "J"):  # a Trainer, duck-typed
+        trainer = J
+        J = trainer.J
+        if test_J is None:
+            test_J = getattr(trainer, "test_J", None)
+            if test_J is not None and len(test_J) == 0:
+                test_J = None
+    train = _as_1d(J, "J", what="the training cost per iteration (has the trainer been trained?)")
+    test = None if test_J is None else _as_1d(test_J, "test_J", what="the test cost per iteration")
+    return train, test
+
+
+def _draw_costs(ax: Axes, train: np.ndarray, test: np.ndarray | None) -> None:
+    ax.plot(np.arange(1, train.size + 1), train, label="training")
+    if test is not None:
+        ax.plot(np.arange(1, test.size + 1), test, label="test")
+    ax.set_xlabel("Iterations")
+    ax.set_ylabel("Cost")
+    ax.legend(loc="best")
+    _despine(ax)
+
+
+# --------------------------------------------------------------------------- Part III: brute force
+
+
+def curse_of_dimensionality_years(seconds_per_1000_evals: float, n_weights: int, n_values: int = 1000) -> float:
+    """Years a brute-force search over ``n_weights`` weights would take (Part III).
+
+    Trying ``n_values`` values of each of ``n_weights`` weights takes
+    ``n_values ** n_weights`` cost evaluations, that is ``n_values ** n_weights / 1000``
+    times the given time per 1000 evaluations. With the default ``n_values = 1000``
+    that is ``seconds_per_1000_evals * 1000 ** (n_weights - 1)``: Part III's
+    ``0.04 * 1000**8 / (3600*24*365)`` years for nine weights.
+
+    Parameters
+    ----------
+    seconds_per_1000_evals : float
+        Measured time of 1000 cost evaluations, in seconds (>= 0).
+    n_weights : int
+        The number of weights searched together (>= 1); nine for the 2-3-1 network.
+    n_values : int, optional
+        Values tried per weight (>= 1).
+
+    Returns
+    -------
+    float
+        The time in years of :data:`SECONDS_PER_YEAR` seconds; ``inf`` beyond the
+        float range.
+
+    Notes
+    -----
+    The number of 1000-evaluation blocks is computed exactly (a Python integer
+    when 1000 divides ``n_values ** n_weights``), and the arithmetic is then the
+    reference's, in its order: one multiplication by that count, one division by
+    ``3600*24*365``. So the Part III figure comes out bit for bit.
+
+    Examples
+    --------
+    >>> curse_of_dimensionality_years(0.04, 9)
+    1268391679350583.5
+    >>> curse_of_dimensionality_years(0.04, 9) == 0.04 * 1000**8 / (3600 * 24 * 365)
+    True
+    >>> round(curse_of_dimensionality_years(0.04, 1) * SECONDS_PER_YEAR, 12)  # one weight: 0.04 s
+    0.04
+    """
+    if isinstance(seconds_per_1000_evals, bool) or not isinstance(seconds_per_1000_evals, Real):
+        raise TypeError(f"seconds_per_1000_evals must be a number, got {seconds_per_1000_evals!r}")
+    seconds = float(seconds_per_1000_evals)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"seconds_per_1000_evals must be a finite number >= 0, got {seconds_per_1000_evals!r}")
+    n_weights = _positive_int(n_weights, "n_weights")
+    n_values = _positive_int(n_values, "n_values")
+    if seconds == 0:
+        return 0.0
+    blocks = Fraction(n_values**n_weights, 1000)
+    count: int | float
+    try:
+        count = blocks.numerator if blocks.denominator == 1 else float(blocks)
+        return seconds * count / SECONDS_PER_YEAR
+    except OverflowError:  # int too large to convert to float
+        return math.inf
+
+
+@dataclass(frozen=True)
+class BruteForceResult:
+    """What :func:`brute_force_cost` measured.
+
+    Attributes
+    ----------
+    weights : ndarray
+        The values tried for the weight, ``np.linspace(low, high, n_values)``.
+    costs : ndarray
+        The cost at each of those values (all other weights unchanged).
+    seconds : float
+        Wall time of the whole sweep (``time.perf_counter``).
+    seconds_per_eval : float
+        ``seconds / n_values``.
+    n_params : int
+        How many weights the network has.
+    weight_index : int
+        Which weight was swept (an index into ``N.get_params()``).
+    weight_name : str
+        Its name, such as ``"W_1[0, 0]"``.
+    start_weight, start_cost : float
+        The weight's value before the search and the cost there.
+    """
+
+    weights: np.ndarray = field(repr=False)
+    costs: np.ndarray = field(repr=False)
+    seconds: float
+    seconds_per_eval: float
+    n_params: int
+    weight_index: int
+    weight_name: str
+    start_weight: float
+    start_cost: float
+
+    @property
+    def n_values(self) -> int:
+        """How many values were tried."""
+        return int(self.weights.size)
+
+    @property
+    def best_index(self) -> int:
+        """Index of the lowest cost in :attr:`costs` (the first, on ties)."""
+        return int(np.argmin(self.costs))
+
+    @property
+    def best_weight(self) -> float:
+        """The value of the weight with the lowest cost."""
+        return float(self.weights[self.best_index])
+
+    @property
+    def best_cost(self) -> float:
+        """The lowest cost found."""
+        return float(self.costs[self.best_index])
+
+    @property
+    def seconds_per_1000_evals(self) -> float:
+        """The measured time per 1000 cost evaluations."""
+        return self.seconds_per_eval * 1000
+
+    @property
+    def seconds_for_all_weights(self) -> float:
+        """``seconds_per_eval * n_values ** n_params``: the same search over every weight at once."""
+        try:
+            return self.seconds_per_eval * self.n_values**self.n_params
+        except OverflowError:  # int too large to convert to float
+            return math.inf
+
+    @property
+    def years_for_all_weights(self) -> float:
+        """:attr:`seconds_for_all_weights` in years (:func:`curse_of_dimensionality_years`)."""
+        return curse_of_dimensionality_years(self.seconds_per_1000_evals, self.n_params, self.n_values)
+
+
+def brute_force_cost(
+    N: Any,
+    X: Any,
+    y: Any,
+    n_values: int = 1000,
+    weight_index: int = 0,
+    *,
+    bounds: tuple[float, float] = (-5.0, 5.0),
+) -> BruteForceResult:
+    """Part III's brute-force search: the cost at ``n_values`` values of one weight, timed.
+
+    The weight ``N.get_params()[weight_index]`` takes each value of
+    ``np.linspace(*bounds, n_values)`` in turn while the others stay put, and
+    ``N.cost_function(X, y)`` is evaluated at each. The network's parameters are
+    restored afterwards (also when an evaluation raises). No matplotlib needed.
+
+    Parameters
+    ----------
+    N : NeuralNetwork
+        Anything with ``get_params``, ``set_params`` and ``cost_function(X, y)``.
+    X, y : array_like
+        The data the cost is computed on.
+    n_values : int, optional
+        How many values to try (Part III: 1000).
+    weight_index : int, optional
+        Which weight, as an index into ``N.get_params()`` (``0`` is ``W_1[0, 0]``).
+    bounds : (float, float), optional
+        The range of values tried, ``(-5, 5)`` as in the series.
+
+    Returns
+    -------
+    BruteForceResult
+        The values, the costs, the measured time and, as properties, the best value
+        and the extrapolation to all weights (:attr:`BruteForceResult.years_for_all_weights`).
+
+    Raises
+    ------
+    ValueError
+        If ``n_values`` is not a positive integer, ``weight_index`` is out of range, or
+        ``bounds`` is not two finite numbers with ``low <= high``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tinygrad_nnd import NeuralNetwork
+    >>> from tinygrad_nnd.datasets import sleep_study
+    >>> X, y = sleep_study()
+    >>> N = NeuralNetwork(seed=0)
+    >>> before = N.get_params()
+    >>> result = brute_force_cost(N, X, y, n_values=50)
+    >>> result.weight_name, result.weights[[0, -1]].tolist(), result.costs.shape
+    ('W_1[0, 0]', [-5.0, 5.0], (50,))
+    >>> bool(np.array_equal(N.get_params(), before))
+    True
+    """
+    n_values = _positive_int(n_values, "n_values")
+    params = np.array(N.get_params(), dtype=np.float64)
+    n_params = int(params.size)
+    if isinstance(weight_index, bool) or not isinstance(weight_index, Integral):
+        raise TypeError(f"weight_index must be an integer, got {weight_index!r}")
+    if not 0 <= weight_index < n_params:
+        raise ValueError(f"weight_index must be in [0, {n_params}) for a network of {n_params} weights, got {weight_index}")
+    weight_index = int(weight_index)
+    try:
+        low, high = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds must be two numbers (low, high), got {bounds!r}") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise ValueError(f"bounds must be finite with low <= high, got {bounds!r}")
+
+    weights = np.linspace(low, high, n_values)
+    costs = np.empty(n_values)
+    trial = params.copy()
+    try:
+        start_cost = float(N.cost_function(X, y))
+        start = time.perf_counter()
+        for i, w in enumerate(weights):
+            trial[weight_index] = w
+            N.set_params(trial)
+            costs[i] = N.cost_function(X, y)
+        seconds = time.perf_counter() - start
+    finally:
+        N.set_params(params)
+    return BruteForceResult(
+        weights=weights,
+        costs=costs,
+        seconds=seconds,
+        seconds_per_eval=seconds / n_values,
+        n_params=n_params,
+        weight_index=weight_index,
+        weight_name=_weight_name(N, weight_index),
+        start_weight=float(params[weight_index]),
+        start_cost=start_cost,
+    )
+
+
+def plot_brute_force_cost(result: BruteForceResult) -> Figure:
+    """Part III's picture: the cost over the values of one weight, and the curse of dimensionality.
+
+    Parameters
+    ----------
+    result : BruteForceResult
+        From :func:`brute_force_cost`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: the line ``cost`` (cost over the weight's values), markers at the
+        starting value and at the lowest cost, the measured time in the title and,
+        as the legend's title, the time the same search over all weights would take.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import NeuralNetwork
+    >>> from tinygrad_nnd.datasets import sleep_study
+    >>> result = brute_force_cost(NeuralNetwork(seed=0), *sleep_study(), n_values=100)
+    >>> fig = plot_brute_force_cost(result)  # doctest: +SKIP
+    """
+    fig = _new_figure((8, 5))
+    ax = fig.add_subplot()
+    ax.plot(result.weights, result.costs, label="cost")
+    ax.plot([result.start_weight], [result.start_cost], "o", label=f"start ({result.start_weight:.3g})")
+    ax.plot([result.best_weight], [result.best_cost], "*", markersize=12, label=f"lowest ({result.best_weight:.3g})")
+    ax.set_xlabel(f"{result.weight_name}")
+    ax.set_ylabel("Cost")
+    ax.set_title(
+        f"Brute force over {result.weight_name}: {result.n_values} evaluations "
+        f"in {result.seconds:.3g} s ({result.seconds_per_1000_evals:.3g} s per 1000)"
+    )
+    # The extrapolation heads the legend, which loc="best" keeps off the curve.
+    ax.legend(
+        loc="best",
+        title=(
+            f"All {result.n_params} weights at {result.n_values} values each:\n"
+            f"{result.n_values}**{result.n_params} evaluations, about {_format_years(result.years_for_all_weights)}"
+        ),
+    )
+    _despine(ax)
+    return fig
+
+
+# --------------------------------------------------------------------------- Parts VI-VII: predictions
+
+
+def _prediction_grid(
+    N: Any, x_max: Sequence[float], y_scale: float, resolution: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float], float]:
+    """Hours of sleep and of study (raw) on a grid, and the predicted score there (times ``y_scale``)."""
+    try:
+        sleep_max, study_max = (float(v) for v in x_max)
+    except (TypeError, ValueError):
+        raise ValueError(f"x_max must be two numbers (hours of sleep, hours of study), got {x_max!r}") from None
+    if not all(math.isfinite(v) and v > 0 for v in (sleep_max, study_max)):
+        raise ValueError(f"x_max must be two finite numbers > 0, got {x_max!r}")
+    y_scale = float(y_scale)
+    if not math.isfinite(y_scale) or y_scale <= 0:
+        raise ValueError(f"y_scale must be a finite number > 0, got {y_scale!r}")
+    resolution = _positive_int(resolution, "resolution")
+    if resolution < 2:
+        raise ValueError(f"resolution must be at least 2, got {resolution}")
+    for attr, expected in (("input_layer_size", 2), ("output_layer_size", 1)):
+        size = getattr(N, attr, expected)
+        if size != expected:
+            raise ValueError(
+                f"the prediction plots need a network with 2 inputs (sleep, study) and 1 output (score); "
+                f"this one has {attr} = {size}"
+            )
+    sleep, study = np.meshgrid(np.linspace(0, sleep_max, resolution), np.linspace(0, study_max, resolution))
+    inputs = np.column_stack([sleep.ravel() / sleep_max, study.ravel() / study_max])
+    # forward() stores z_2, a_2, ... on the network: run it on a shallow copy to leave N as it was.
+    scores = np.asarray(copy.copy(N).forward(inputs), dtype=np.float64).reshape(sleep.shape) * y_scale
+    return sleep, study, scores, (sleep_max, study_max), y_scale
+
+
+def _training_points(
+    X: Any, y: Any, scale: tuple[float, float], y_scale: float, data_normalized: bool, *, need_y: bool
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The training points in raw units (hours, score), or None."""
+    if X is None:
+        if y is not None:
+            raise ValueError("y was given without X")
+        return None
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (n, 2) (hours of sleep, hours of study), got {X.shape}")
+    if y is None:
+        if need_y:
+            raise ValueError("the 3-D plot needs the scores y to place the training points")
+        y_raw = None
+    else:
+        y_raw = np.asarray(y, dtype=np.float64).reshape(-1)
+        if y_raw.size != X.shape[0]:
+            raise ValueError(f"y must have one score per row of X ({X.shape[0]}), got {y_raw.size}")
+    if data_normalized:
+        X = X * np.asarray(scale)
+        if y_raw is not None:
+            y_raw = y_raw * y_scale
+    return X, y_raw
+
+
+def plot_prediction_contour(
+    N: Any,
+    X: Any = None,
+    y: Any = None,
+    x_max: Sequence[float] = (10, 5),
+    y_scale: float = 100,
+    *,
+    resolution: int = 100,
+    data_normalized: bool = True,
+) -> Figure:
+    """The predicted test score over hours of sleep x hours of study, as a contour map (Part VI).
+
+    The network sees inputs scaled by the training maxima ``x_max``, as the data
+    are; the axes are in raw hours (sleep ``0..x_max[0]``, study ``0..x_max[1]``)
+    and the score is the network's output times ``y_scale``.
+
+    Parameters
+    ----------
+    N : NeuralNetwork
+        A network with 2 inputs and 1 output (left unchanged).
+    X, y : array_like, optional
+        Training points to draw (shape ``(n, 2)`` and ``n`` scores): as the network
+        sees them (scaled) when ``data_normalized``, else in hours and points. With
+        ``y``, each point is labelled with its score.
+    x_max : (float, float), optional
+        The hours the inputs were divided by: ``(10, 5)`` for the series' data.
+    y_scale : float, optional
+        What the scores were divided by: 100.
+    resolution : int, optional
+        Grid points per axis.
+    data_normalized : bool, optional
+        Whether ``X`` and ``y`` are scaled (default) or raw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: the labelled contour lines of the predicted score and, when given,
+        the line ``training data`` with the training points in hours.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    ValueError
+        If the network is not 2-in, 1-out, or the arguments do not fit.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import NeuralNetwork, Trainer
+    >>> from tinygrad_nnd.datasets import sleep_study
+    >>> X, y = sleep_study()
+    >>> N = NeuralNetwork(seed=0)
+    >>> _ = Trainer(N).train(X, y)
+    >>> fig = plot_prediction_contour(N, X, y)  # doctest: +SKIP
+    """
+    sleep, study, scores, scale, y_scale = _prediction_grid(N, x_max, y_scale, resolution)
+    points = _training_points(X, y, scale, y_scale, data_normalized, need_y=False)
+    fig = _new_figure((7, 5))
+    ax = fig.add_subplot()
+    if np.ptp(scores) > 0:
+        contours = ax.contour(sleep, study, scores, levels=10, cmap="viridis")
+        ax.clabel(contours, inline=True, fontsize=9, fmt="%.4g")
+    else:  # a flat prediction has no contour lines
+        ax.text(0.5, 0.5, f"constant prediction {scores.flat[0]:.4g}", transform=ax.transAxes, ha="center")
+    if points is not None:
+        X_raw, y_raw = points
+        ax.plot(X_raw[:, 0], X_raw[:, 1], "o", color="black", label="training data")
+        if y_raw is not None:
+            for (s, t), score in zip(X_raw, y_raw):
+                ax.annotate(f"{score:.4g}", (s, t), textcoords="offset points", xytext=(5, 5))
+        ax.legend(loc="best")
+    ax.set_xlim(0, scale[0])
+    ax.set_ylim(0, scale[1])
+    ax.set_xlabel("Hours of sleep")
+    ax.set_ylabel("Hours of study")
+    ax.set_title("Predicted test score")
+    return fig
+
+
+def plot_prediction_surface(
+    N: Any,
+    X: Any = None,
+    y: Any = None,
+    x_max: Sequence[float] = (10, 5),
+    y_scale: float = 100,
+    *,
+    resolution: int = 100,
+    data_normalized: bool = True,
+) -> Figure:
+    """The predicted test score over hours of sleep x hours of study, as a 3-D surface (Parts VI-VII).
+
+    Same grid and scaling as :func:`plot_prediction_contour`; the training points
+    (which need both ``X`` and ``y`` here) are drawn at their actual scores, so the
+    distance to the surface is the error.
+
+    Parameters
+    ----------
+    N : NeuralNetwork
+        A network with 2 inputs and 1 output (left unchanged).
+    X, y : array_like, optional
+        Training points, both or neither (see :func:`plot_prediction_contour`).
+    x_max : (float, float), optional
+        The hours the inputs were divided by: ``(10, 5)``.
+    y_scale : float, optional
+        What the scores were divided by: 100.
+    resolution : int, optional
+        Grid points per axis.
+    data_normalized : bool, optional
+        Whether ``X`` and ``y`` are scaled (default) or raw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One 3-D axes: the surface and, when given, the line ``training data`` with
+        the points (hours of sleep, hours of study, score).
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    ValueError
+        If the network is not 2-in, 1-out, or the arguments do not fit.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import NeuralNetwork
+    >>> from tinygrad_nnd.datasets import sleep_study
+    >>> fig = plot_prediction_surface(NeuralNetwork(seed=0), *sleep_study())  # doctest: +SKIP
+    >>> fig.axes[0].name  # doctest: +SKIP
+    '3d'
+    """
+    sleep, study, scores, scale, y_scale = _prediction_grid(N, x_max, y_scale, resolution)
+    points = _training_points(X, y, scale, y_scale, data_normalized, need_y=True)
+    fig = _new_figure((8, 6), layout=None)  # constrained layout and 3-D axes do not mix well
+    try:
+        import mpl_toolkits.mplot3d  # noqa: F401  (registers the '3d' projection on old matplotlib)
+    except ImportError as error:  # pragma: no cover - ships with matplotlib
+        raise ImportError(f"the 3-D plot needs mpl_toolkits.mplot3d: {_INSTALL_HINT}") from error
+    ax = fig.add_subplot(projection="3d")
+    ax.plot_surface(sleep, study, scores, cmap="viridis", alpha=0.8, linewidth=0)
+    if points is not None:
+        X_raw, y_raw = points
+        ax.plot(X_raw[:, 0], X_raw[:, 1], y_raw, "o", color="black", label="training data")
+        ax.legend(loc="upper left")
+    ax.set_xlabel("Hours of sleep")
+    ax.set_ylabel("Hours of study")
+    ax.set_zlabel("Test score")
+    ax.set_title("Predicted test score")
+    return fig
+
+
+# --------------------------------------------------------------------------- Part VII: overfitting
+
+
+def plot_overfitting(trainer_plain: Any, trainer_regularized: Any) -> Figure:
+    """Part VII's picture: training and test cost per iteration, without and with regularization.
+
+    Parameters
+    ----------
+    trainer_plain, trainer_regularized : Trainer
+        Trainers (anything with ``.J`` and ``.test_J``) trained with test data, the
+        second on a network with ``Lambda > 0``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes side by side, each with the lines ``training`` and ``test``; the
+        titles give each network's ``Lambda`` when it has one.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    ValueError
+        If a trainer has no training or no test costs recorded.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import NeuralNetwork, Trainer
+    >>> from tinygrad_nnd.datasets import sleep_study_part7
+    >>> data = sleep_study_part7()
+    >>> plain = Trainer(NeuralNetwork(seed=0, mean_cost=True), maxiter=50)
+    >>> regularized = Trainer(NeuralNetwork(seed=0, mean_cost=True, Lambda=1e-4), maxiter=50)
+    >>> _ = plain.train(*data), regularized.train(*data)
+    >>> fig = plot_overfitting(plain, regularized)  # doctest: +SKIP
+    >>> len(fig.axes)  # doctest: +SKIP
+    2
+    """
+    curves = []
+    for name, trainer in (("trainer_plain", trainer_plain), ("trainer_regularized", trainer_regularized)):
+        if not hasattr(trainer, "J"):
+            raise TypeError(f"{name} must be a Trainer (with .J and .test_J), got {type(trainer).__name__}")
+        train, test = _cost_curves(trainer, None)
+        if test is None:
+            raise ValueError(f"{name} has no test costs: train it with train(X, y, X_test, y_test)")
+        curves.append((trainer, train, test))
+    fig = _new_figure((12, 5))
+    for i, (trainer, train, test) in enumerate(curves):
+        ax = fig.add_subplot(1, 2, i + 1)
+        _draw_costs(ax, train, test)
+        Lambda = getattr(getattr(trainer, "N", None), "Lambda", None)
+        heading = "Without regularization" if i == 0 else "With regularization"
+        ax.set_title(heading if Lambda is None else f"{heading} (Lambda = {Lambda:g})")
+    fig.suptitle("Training and test cost per iteration")
+    return fig
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def save_figure(fig: Figure, path: str | Path, *, dpi: float = 100) -> Path:
+    """Save a figure as PNG, creating the parent directories.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or path-like
+        Where to write; the file is PNG whatever its suffix.
+    dpi : float, optional
+        Resolution; the figures here are 700-1200 pixels wide at 100.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> save_figure(plot_sigmoid(), "out/sigmoid.png")  # doctest: +SKIP
+    PosixPath('out/sigmoid.png')
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=dpi)
+    return path
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_1d(values: Any, name: str, *, what: str = "numbers") -> np.ndarray:
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {what}, got {type(values).__name__}") from None
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence of {what}, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite")
+    return array
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return int(value)
+
+
+def _weight_name(N: Any, index: int) -> str:
+    """``"W_l[i, j]"`` for a flat parameter index, when the network lists its weight matrices."""
+    try:
+        shapes = [np.shape(W) for W in N.weights]
+    except Exception:  # noqa: BLE001 - a duck-typed network without .weights
+        return f"params[{index}]"
+    start = 0
+    for l, shape in enumerate(shapes, start=1):
+        size = int(np.prod(shape))
+        if index < start + size and len(shape) == 2:
+            i, j = divmod(index - start, shape[1])
+            return f"W_{l}[{i}, {j}]"
+        start += size
+    return f"params[{index}]"
+
+
+def _format_years(years: float) -> str:
+    if math.isinf(years):
+        return "more years than a float can hold"
+    if years * SECONDS_PER_YEAR < 3600 * 24:
+        return f"{years * SECONDS_PER_YEAR:.3g} seconds"
+    return f"{years:.3g} years"
+
+
+def _despine(ax: Axes) -> None:
+    """Hide the top and right spines, as seaborn's ``despine`` in the seed."""
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
