@@ -1,0 +1,26 @@
+"""Seeing the engine at work: graph views and the step-by-step backward pass.
+
+- :mod:`tinygrad_nnd.viz.graph`: :func:`format_graph` (a table of every node),
+  :func:`format_tree`, :func:`to_dot` and :func:`render` (Graphviz drawings), and
+  :func:`network_cost_graph` (the series' network with its names).
+- :mod:`tinygrad_nnd.viz.trace`: :func:`trace_backward` records what each backward
+  rule received and passed on; :func:`explain_network` does that for the series'
+  network and checks it against the hand-written ``delta_3``, ``delta_2``.
+"""
+
+from .graph import format_graph, format_tree, graph_nodes, network_cost_graph, node_labels, render, to_dot
+from .trace import (
+    BackwardStep,
+    BackwardTrace,
+    GradientComparison,
+    NetworkExplanation,
+    explain_network,
+    rule_explanation,
+    trace_backward,
+)
+
+__all__ = [
+    "BackwardStep", "BackwardTrace", "GradientComparison", "NetworkExplanation", "explain_network",
+    "format_graph", "format_tree", "graph_nodes", "network_cost_graph", "node_labels", "render",
+    "rule_explanation", "to_dot", "trace_backward",
+]

@@ -1,0 +1,476 @@
+"""Views of the graph behind a Tensor: a table, a tree, and Graphviz DOT text.
+
+Every Tensor made by an op remembers the op (:attr:`Tensor.op`) and its inputs
+(:attr:`Tensor.parents`). Following the inputs back from a result gives the
+whole computation, *including* the constants (the data ``X`` and ``y``, numbers
+such as ``0.5``) that the engine's :func:`~tinygrad_nnd.topological_order` skips
+because they need no gradient. The views here show all of it.
+
+All views number the nodes ``%0, %1, ...`` in one fixed order (inputs before the
+ops that use them, in the order the forward pass computed them), so the same
+graph always prints the same text: no memory addresses, no dictionary order.
+The walks use an explicit stack instead of recursion, so a chain of 100,000 ops
+prints without a RecursionError.
+
+Examples
+--------
+>>> from tinygrad_nnd import Tensor
+>>> from tinygrad_nnd.viz import format_graph
+>>> w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+>>> loss = (3.0 * w).sum()
+>>> loss.name = "loss"
+>>> print(format_graph(loss))
+id  label  op                              inputs  shape  requires_grad
+%0  3      const                           -       ()     no
+%1  w      leaf                            -       (2,)   yes
+%2         mul                             %0, %1  (2,)   yes
+%3  loss   sum(axis=None, keepdims=False)  %2      ()     yes
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..engine import Tensor
+
+if TYPE_CHECKING:
+    from ..nn import NeuralNetwork
+
+__all__ = [
+    "format_graph",
+    "format_tree",
+    "graph_nodes",
+    "network_cost_graph",
+    "node_labels",
+    "render",
+    "to_dot",
+]
+
+
+# ----------------------------------------------------------------------------- walking the graph
+
+
+def _depths(root: Tensor) -> dict[int, int]:
+    """How many ops lie on the longest path from a leaf or constant to each node.
+
+    Computed in one pass over a post-order (inputs first), found with a stack.
+    """
+    depth: dict[int, int] = {}
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        parents = node.parents
+        if inputs_done:
+            deepest = -1
+            for p in parents:
+                if depth[id(p)] > deepest:
+                    deepest = depth[id(p)]
+            depth[id(node)] = deepest + 1
+        elif id(node) not in depth:
+            depth[id(node)] = -1  # in progress; overwritten once its inputs are done
+            stack.append((node, True))
+            for p in parents:
+                if id(p) not in depth:
+                    stack.append((p, False))
+    return depth
+
+
+def graph_nodes(root: Tensor) -> list[Tensor]:
+    """Every tensor that ``root`` was computed from (constants too), inputs before their users.
+
+    The order is a depth-first post-order that, at each op, first visits the input
+    with the longest history. That reproduces the forward pass of a layered network:
+    ``X, W_1, z_2, a_2, W_2, z_3, y_hat, y, ...`` rather than starting from a stray
+    constant. Each tensor appears once, however many ops use it.
+
+    Parameters
+    ----------
+    root : Tensor
+        The result whose graph to walk (often a scalar cost).
+
+    Returns
+    -------
+    list of Tensor
+        All nodes, ``root`` last. A tensor with no op is a single-node graph.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import Tensor
+    >>> x = Tensor(2.0, requires_grad=True, name="x")
+    >>> y = x * x + 1.0
+    >>> [t.name or (t.op.name if t.op else "const") for t in graph_nodes(y)]
+    ['x', 'mul', 'const', 'add']
+    """
+    depth = _depths(root)
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)  # all of its inputs are already in `order`
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        parents = node.parents
+        if len(parents) == 2:  # the common case, without the cost of a sort
+            if depth[id(parents[1])] > depth[id(parents[0])]:
+                parents = (parents[1], parents[0])
+        elif len(parents) > 2:
+            # Deepest input first (a stable sort keeps argument order for ties).
+            parents = tuple(sorted(parents, key=lambda p: -depth[id(p)]))
+        # Pushed in reverse, because the stack pops the last one first.
+        for p in reversed(parents):
+            if id(p) not in seen:
+                stack.append((p, False))
+    return order
+
+
+def _format_number(value: Any) -> str:
+    """A short text for a one-number constant: ``0.5``, ``2``, ``0.0001``."""
+    return f"{float(value):g}"
+
+
+def _given_label(node: Tensor) -> str | None:
+    """The node's name, or the value of an unnamed number constant; None if it has neither."""
+    if node.name:
+        return node.name
+    if node.op is None and not node.requires_grad and node.data.ndim == 0:
+        return _format_number(node.data)
+    return None
+
+
+def node_labels(nodes: list[Tensor]) -> dict[int, str]:
+    """A readable, unique label for each node, keyed by ``id(node)``.
+
+    ``nodes`` is a list such as :func:`graph_nodes` gives; node ``k`` in it has the
+    id ``%k``. The label is the node's :attr:`~Tensor.name` when it has one, the value
+    of an unnamed 0-d constant (``0.5``), and ``%k`` otherwise. A name that several
+    nodes share gets its id appended (``x (%3)``) so that labels can be looked up.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import Tensor
+    >>> x = Tensor(2.0, requires_grad=True, name="x")
+    >>> nodes = graph_nodes(0.5 * x * x)
+    >>> [node_labels(nodes)[id(t)] for t in nodes]
+    ['0.5', 'x', '%2', '%3']
+    """
+    base = [_given_label(node) for node in nodes]
+    counts: dict[str, int] = {}
+    for b in base:
+        if b is not None:
+            counts[b] = counts.get(b, 0) + 1
+    labels: dict[int, str] = {}
+    for k, (node, b) in enumerate(zip(nodes, base)):
+        if b is None:
+            labels[id(node)] = f"%{k}"
+        elif counts[b] > 1 and node.name:  # equal constants may share their value as label
+            labels[id(node)] = f"{b} (%{k})"
+        else:
+            labels[id(node)] = b
+    return labels
+
+
+def _kind(node: Tensor) -> str:
+    """``leaf`` (a gradient is wanted), ``const`` (data, numbers), or the op's description."""
+    if node.op is not None:
+        return node.op.describe()
+    return "leaf" if node.requires_grad else "const"
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return str(tuple(int(n) for n in shape))
+
+
+# ----------------------------------------------------------------------------- text views
+
+
+def format_graph(root: Tensor) -> str:
+    """The graph behind ``root`` as a table, one row per node, inputs before their users.
+
+    Columns: the id (``%k``), the label (the node's name, or the value of a number
+    constant), the op with its parameters (``sum(axis=0, keepdims=False)``; ``leaf``
+    for a tensor whose gradient is wanted, ``const`` for data), the ids of the op's
+    inputs, the shape, and whether the node requires a gradient.
+
+    Parameters
+    ----------
+    root : Tensor
+        The result whose graph to show.
+
+    Returns
+    -------
+    str
+        The table, with no trailing newline.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import Tensor
+    >>> x = Tensor([[1.0, 2.0]], name="X")
+    >>> W = Tensor([[0.5], [0.25]], requires_grad=True, name="W_1")
+    >>> z = x @ W
+    >>> z.name = "z_2"
+    >>> print(format_graph(z.sigmoid()))
+    id  label  op       inputs  shape   requires_grad
+    %0  X      const    -       (1, 2)  no
+    %1  W_1    leaf     -       (2, 1)  yes
+    %2  z_2    dot      %0, %1  (1, 1)  yes
+    %3         sigmoid  %2      (1, 1)  yes
+    """
+    nodes = graph_nodes(root)
+    ids = {id(node): k for k, node in enumerate(nodes)}
+    rows = [["id", "label", "op", "inputs", "shape", "requires_grad"]]
+    for k, node in enumerate(nodes):
+        label = _given_label(node) or ""  # the id column already identifies the others
+        inputs = ", ".join(f"%{ids[id(p)]}" for p in node.parents) or "-"
+        rows.append([f"%{k}", label, _kind(node), inputs, _shape_text(node.shape), "yes" if node.requires_grad else "no"])
+    return _table(rows)
+
+
+def _table(rows: list[list[str]]) -> str:
+    """Left-aligned columns separated by two spaces, trailing blanks removed."""
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def format_tree(root: Tensor, max_depth: int = 60) -> str:
+    """The graph behind ``root`` as an indented tree: the result on top, its inputs below.
+
+    Each line shows a node's label, the op that made it and its shape. A node that
+    several ops use is drawn in full once; later uses say ``(see above)``. Deeper
+    than ``max_depth`` levels the tree stops with ``...`` (a long chain would
+    otherwise print an ever wider staircase).
+
+    Parameters
+    ----------
+    root : Tensor
+        The result whose graph to show.
+    max_depth : int, optional
+        The deepest level drawn (the root is level 0).
+
+    Returns
+    -------
+    str
+        The tree, drawn with ASCII characters, no trailing newline.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import Tensor
+    >>> x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    >>> y = (x * x).sum()
+    >>> y.name = "y"
+    >>> print(format_tree(y))
+    y = sum(axis=None, keepdims=False)  ()
+    `-- %1 = mul  (2,)
+        |-- x  leaf (2,)
+        `-- x (see above)
+    """
+    nodes = graph_nodes(root)
+    labels = node_labels(nodes)
+    drawn: set[int] = set()
+    lines: list[str] = []
+    # (node, prefix for this line, prefix for its children, depth)
+    stack: list[tuple[Tensor, str, str, int]] = [(root, "", "", 0)]
+    while stack:
+        node, prefix, child_prefix, depth = stack.pop()
+        label = labels[id(node)]
+        if id(node) in drawn:
+            lines.append(f"{prefix}{label} (see above)")
+            continue
+        drawn.add(id(node))
+        shape = _shape_text(node.shape)
+        if node.op is None:
+            lines.append(f"{prefix}{label}  {_kind(node)} {shape}")
+            continue
+        lines.append(f"{prefix}{label} = {node.op.describe()}  {shape}")
+        if depth >= max_depth:
+            lines.append(f"{child_prefix}`-- ... ({len(node.parents)} input(s) not shown: deeper than max_depth={max_depth})")
+            continue
+        children = []
+        for i, parent in enumerate(node.parents):
+            last = i == len(node.parents) - 1
+            children.append((parent, child_prefix + ("`-- " if last else "|-- "),
+                             child_prefix + ("    " if last else "|   "), depth + 1))
+        stack.extend(reversed(children))  # first input is drawn first
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- Graphviz
+
+
+def _dot_string(text: str) -> str:
+    """``text`` as a quoted DOT string: backslashes and quotes escaped, newlines as ``\\n``."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def to_dot(root: Tensor, title: str | None = None) -> str:
+    """The graph behind ``root`` as Graphviz DOT text (no Graphviz needed to make it).
+
+    Each tensor is a box labelled with its name (or id) and shape; each op is an
+    ellipse; edges run from the inputs into the op and from the op to its result.
+    When an op has several inputs, the edges are numbered in argument order (``a - b``
+    is not ``b - a``). Leaves that require a gradient are shaded blue, constants grey.
+
+    Parameters
+    ----------
+    root : Tensor
+        The result whose graph to draw.
+    title : str, optional
+        A caption for the drawing.
+
+    Returns
+    -------
+    str
+        A ``digraph``; pass it to :func:`render`, or to ``dot -Tsvg`` yourself.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import Tensor
+    >>> x = Tensor(2.0, requires_grad=True, name="x")
+    >>> print(to_dot(x.exp()))
+    digraph tinygrad_nnd {
+      rankdir=LR;
+      node [fontname="Helvetica"];
+      t0 [shape=box, style=filled, fillcolor="#cfe2ff", label="x\\n()"];
+      op1 [shape=ellipse, label="exp"];
+      t0 -> op1;
+      t1 [shape=box, label="%1\\n()"];
+      op1 -> t1;
+    }
+    """
+    nodes = graph_nodes(root)
+    ids = {id(node): k for k, node in enumerate(nodes)}
+    labels = node_labels(nodes)
+    lines = ["digraph tinygrad_nnd {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
+    if title:
+        lines.append(f"  label={_dot_string(title)};")
+        lines.append("  labelloc=t;")
+    for k, node in enumerate(nodes):
+        box_label = _dot_string(f"{labels[id(node)]}\n{_shape_text(node.shape)}")
+        if node.op is None:
+            # Declared before any op uses it: nodes come inputs first.
+            fill = "#cfe2ff" if node.requires_grad else "#e9ecef"
+            lines.append(f'  t{k} [shape=box, style=filled, fillcolor="{fill}", label={box_label}];')
+            continue
+        lines.append(f"  op{k} [shape=ellipse, label={_dot_string(node.op.describe())}];")
+        several = len(node.parents) > 1
+        for i, parent in enumerate(node.parents, start=1):
+            edge_label = f' [label="{i}"]' if several else ""
+            lines.append(f"  t{ids[id(parent)]} -> op{k}{edge_label};")
+        lines.append(f"  t{k} [shape=box, label={box_label}];")
+        lines.append(f"  op{k} -> t{k};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+_GRAPHVIZ_HELP = (
+    "the Graphviz program 'dot' was not found on PATH; install Graphviz "
+    "(Debian/Ubuntu: 'sudo apt-get install graphviz', macOS: 'brew install graphviz', "
+    "conda: 'conda install -c conda-forge graphviz', Windows: https://graphviz.org/download/), "
+    "or save the DOT text and render it elsewhere"
+)
+
+
+def render(dot_text: str, path: str | os.PathLike[str], format: str | None = None) -> Path:
+    """Draw DOT text into an image file with Graphviz's ``dot`` program.
+
+    Parameters
+    ----------
+    dot_text : str
+        A graph, e.g. from :func:`to_dot`.
+    path : str or path-like
+        The file to write.
+    format : str, optional
+        Any output format ``dot`` knows (``svg``, ``png``, ``pdf``, ...). By default
+        taken from the file's suffix, and ``svg`` when it has none.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    RuntimeError
+        If ``dot`` is not installed (the message says how to get it), or if it fails.
+    ValueError
+        If ``format`` is not a plain format name.
+    """
+    path = Path(path)
+    if format is None:
+        format = path.suffix.lstrip(".") or "svg"
+    if not re.fullmatch(r"[A-Za-z0-9_:]+", format):
+        raise ValueError(f"render: {format!r} is not a Graphviz output format name (e.g. 'svg', 'png', 'pdf')")
+    dot = shutil.which("dot")
+    if dot is None:
+        raise RuntimeError(f"render: cannot write {path}: {_GRAPHVIZ_HELP}")
+    try:
+        subprocess.run(
+            [dot, f"-T{format}", "-o", str(path)],
+            input=dot_text,
+            text=True,
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+    except subprocess.CalledProcessError as error:
+        raise RuntimeError(f"render: 'dot -T{format}' failed for {path}: {error.stderr.strip()}") from None
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"render: 'dot' took longer than 120 s to draw {path}") from None
+    return path
+
+
+# ----------------------------------------------------------------------------- the series' network
+
+
+def network_cost_graph(N: NeuralNetwork, X: Any, y: Any) -> Tensor:
+    """The cost graph of a :class:`~tinygrad_nnd.NeuralNetwork`, every node named as in the series.
+
+    The weights are leaves ``W_1, W_2, ...`` (copies of the network's, so the graph
+    never changes the network), the layers ``z_2, a_2, ..., y_hat``, the data ``X``
+    and ``y``, and the result ``J``.
+
+    Parameters
+    ----------
+    N : NeuralNetwork
+        The network (its cost options, ``Lambda`` and ``mean_cost``, apply).
+    X, y : array_like
+        Inputs ``(n, inputs)`` and targets ``(n, outputs)``.
+
+    Returns
+    -------
+    Tensor
+        The scalar cost ``J``.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import NeuralNetwork
+    >>> from tinygrad_nnd.datasets import sleep_study
+    >>> J = network_cost_graph(NeuralNetwork(seed=0), *sleep_study())
+    >>> [t.name for t in graph_nodes(J) if t.name]
+    ['X', 'W_1', 'z_2', 'a_2', 'W_2', 'z_3', 'y_hat', 'y', 'J']
+    """
+    X, y = N.check_data(X, y)
+    weights = [Tensor(W.copy(), requires_grad=True, name=f"W_{l}") for l, W in enumerate(N.weights, start=1)]
+    J = N.cost_tensor(X, y, weights)
+    J.name = "J"
+    # cost_tensor wraps X and y into unnamed constants. check_data returned the very
+    # arrays it was given (already float64 and 2-D), and wrapping a float array does
+    # not copy it, so the constants can be found by identity and named.
+    for node in graph_nodes(J):
+        if node.op is None and not node.requires_grad and node.name is None:
+            if node.data is X:
+                node.name = "X"
+            elif node.data is y:
+                node.name = "y"
+    return J

@@ -1,0 +1,503 @@
+"""The backward pass, step by step, as data you can print, index and test.
+
+:func:`trace_backward` runs the engine's own backpropagation
+(:func:`~tinygrad_nnd.backpropagate`) and, through its ``on_step`` hook, records
+what happened at every node: the gradient that arrived, ``g = dJ/d(node)``, and
+what the op's backward rule passed on to each input. Nothing is written into any
+tensor's ``.grad``: tracing a graph never changes a later ``backward()``.
+
+:func:`explain_network` does this for the series' network and sets the result
+beside the hand-written chain rule of Part IV: the gradient arriving at ``z_3``
+*is* ``delta_3``, the one arriving at ``z_2`` *is* ``delta_2``.
+
+Examples
+--------
+>>> from tinygrad_nnd import Tensor
+>>> from tinygrad_nnd.viz import trace_backward
+>>> x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+>>> y = (x * x).sum()
+>>> y.name = "y"
+>>> trace = trace_backward(y)
+>>> [step.label for step in trace.steps]
+['y', '%1']
+>>> trace.gradient_of("%1")
+array([1., 1.])
+>>> trace.grads["x"]
+array([2., 4.])
+>>> x.grad is None
+True
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..engine import Op, Tensor, backpropagate
+from .graph import graph_nodes, network_cost_graph, node_labels
+
+if TYPE_CHECKING:
+    from ..nn import NeuralNetwork
+
+__all__ = [
+    "BackwardStep",
+    "BackwardTrace",
+    "GradientComparison",
+    "NetworkExplanation",
+    "explain_network",
+    "rule_explanation",
+    "trace_backward",
+]
+
+# What each backward rule sends to each of its inputs, written with the labels of
+# the graph: {a}, {b} are the inputs, {c} the op's output, {p} a pow exponent.
+# These restate the rules of tinygrad_nnd/engine/ops.py in words; an op missing here
+# is explained by the first line of its class docstring instead.
+_RULES: dict[str, tuple[str, ...]] = {
+    "add": ("g", "g"),
+    "sub": ("g", "-g"),
+    "mul": ("g * {b}", "g * {a}"),
+    "div": ("g / {b}", "-g * {c} / {b}"),
+    "dot": ("g @ {b}.T", "{a}.T @ g"),
+    "neg": ("-g",),
+    "pow": ("g * {p} * {a}**({p} - 1)",),
+    "square": ("g * 2 * {a}",),
+    "exp": ("g * {c}",),
+    "log": ("g / {a}",),
+    "tanh": ("g * (1 - {c}**2)",),
+    "sigmoid": ("g * {c} * (1 - {c})",),
+    "relu": ("g where {a} > 0, else 0",),
+    "sum": ("g copied to every summed element",),
+    "mean": ("g / n copied to each of the n averaged elements",),
+    "broadcast_to": ("g, summed back over the broadcast axes",),
+    "reshape": ("g reshaped back to {a}'s shape",),
+    "transpose": ("g transposed back",),
+    "getitem": ("g put at the index into zeros of {a}'s shape",),
+    "scatter_add": ("g[index]",),
+}
+
+
+def rule_explanation(op: Op, input_labels: tuple[str, ...], output_label: str, needs: tuple[bool, ...]) -> str:
+    """One line saying what ``op``'s backward rule passes to each input that needs a gradient.
+
+    Parameters
+    ----------
+    op : Op
+        The op of a graph node.
+    input_labels : tuple of str
+        The labels of its inputs, in argument order.
+    output_label : str
+        The label of the node the op made.
+    needs : tuple of bool
+        Whether each input requires a gradient.
+
+    Returns
+    -------
+    str
+        For example ``"sigmoid backward: z_3 gets g * y_hat * (1 - y_hat)"``.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd.engine.ops import MatMul
+    >>> rule_explanation(MatMul(), ("X", "W_1"), "z_2", (False, True))
+    'dot backward: W_1 gets X.T @ g (X is a constant: no gradient)'
+    """
+    templates = _RULES.get(op.name)
+    names = dict(zip("ab", input_labels), c=output_label, p=f"{getattr(op, 'exponent', '')}")
+    parts: list[str] = []
+    try:
+        if templates is None or len(templates) != len(input_labels):
+            raise KeyError(op.name)
+        for label, template, need in zip(input_labels, templates, needs):
+            if need:
+                parts.append(f"{label} gets {template.format(**names)}")
+    except (KeyError, IndexError):
+        doc = (type(op).__doc__ or op.describe()).strip().splitlines()[0]
+        return f"{op.name} backward: {doc}"
+    constants = [label for label, need in zip(input_labels, needs) if not need]
+    text = f"{op.name} backward: " + "; ".join(parts)
+    if constants:
+        verb = "is a constant" if len(constants) == 1 else "are constants"
+        text += f" ({', '.join(constants)} {verb}: no gradient)"
+    return text
+
+
+def _array_text(head: str, a: np.ndarray | None, precision: int) -> str:
+    """``head`` followed by ``a``, continuation lines aligned under the first value."""
+    if a is None:
+        return head + "None"
+    return head + np.array2string(np.asarray(a), precision=precision, prefix=head)
+
+
+@dataclass
+class BackwardStep:
+    """What happened at one node of the backward pass.
+
+    Attributes
+    ----------
+    index : int
+        0 for the first node processed (the output), then counting up.
+    label : str
+        The node's label (its name, or its id ``%k`` in :func:`~tinygrad_nnd.viz.graph_nodes` order).
+    op : str
+        The op that made the node, with parameters (``op.describe()``).
+    op_name : str
+        The op's registry name (``"dot"``, ``"sigmoid"``, ...).
+    input_labels : tuple of str
+        The labels of the op's inputs, in argument order.
+    input_shapes : tuple of tuple of int
+    output_shape : tuple of int
+    input_requires_grad : tuple of bool
+        Whether each input wanted a gradient (constants do not).
+    grad_in : ndarray
+        ``dJ/d(node)``: the gradient that arrived, summed over every path.
+    input_grads : tuple of (ndarray or None)
+        What the backward rule returned for each input (None where it skipped one).
+        The engine then sums any broadcast axes away to fit the input's shape.
+    rule : str
+        The rule in words, e.g. ``"sigmoid backward: z_3 gets g * y_hat * (1 - y_hat)"``.
+    """
+
+    index: int
+    label: str
+    op: str
+    op_name: str
+    input_labels: tuple[str, ...]
+    input_shapes: tuple[tuple[int, ...], ...]
+    output_shape: tuple[int, ...]
+    input_requires_grad: tuple[bool, ...]
+    grad_in: np.ndarray
+    input_grads: tuple[np.ndarray | None, ...]
+    rule: str
+
+    def format(self, root_label: str = "J", precision: int = 4, note: str = "") -> str:
+        """The step as a few indented lines (see :meth:`BackwardTrace.format`).
+
+        ``note`` is added after the incoming gradient (e.g. ``"this is delta_3"``).
+        """
+        shapes = ", ".join(str(s) for s in self.input_shapes)
+        header = f"step {self.index}: {self.label} = {self.op_name}({', '.join(self.input_labels)})"
+        if self.op != self.op_name:  # an op with parameters: sum(axis=0, keepdims=False)
+            header += f" with {self.op[len(self.op_name):].strip('()')}"
+        lines = [
+            f"{header}    shapes {shapes} -> {self.output_shape}",
+            _array_text(f"    gradient in  d{root_label}/d{self.label} = ", self.grad_in, precision),
+        ]
+        if note:
+            lines.append(f"      ({note})")
+        lines.append(f"    {self.rule}")
+        for label, shape, need, g in zip(self.input_labels, self.input_shapes, self.input_requires_grad, self.input_grads):
+            if not need or g is None:
+                continue
+            line = _array_text(f"    to {label} = ", g, precision)
+            if g.shape != shape:
+                line += f"\n      (summed over the broadcast axes to {label}'s shape {shape})"
+            lines.append(line)
+        return "\n".join(lines)
+
+
+@dataclass
+class BackwardTrace:
+    """The backward pass of one output, one :class:`BackwardStep` per op node, in the order run.
+
+    Attributes
+    ----------
+    root_label : str
+        The label of the output differentiated (``"J"``).
+    steps : list of BackwardStep
+        Reverse topological order: the output first, each node only after every
+        node that uses it (so its incoming gradient is complete).
+    grads : dict of str to ndarray
+        ``dJ/d(leaf)`` for every leaf that requires a gradient, by label: what
+        ``backward()`` would add to the leaves' ``.grad``.
+    """
+
+    root_label: str
+    steps: list[BackwardStep] = field(default_factory=list)
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def step(self, label: str) -> BackwardStep:
+        """The step of the node labelled ``label`` (KeyError listing the labels if none)."""
+        for step in self.steps:
+            if step.label == label:
+                return step
+        raise KeyError(f"no step for {label!r}; the steps are {[s.label for s in self.steps]}")
+
+    def gradient_of(self, label: str) -> np.ndarray:
+        """``d(root)/d(node)`` for the node labelled ``label``: an op node's incoming gradient, or a leaf's gradient.
+
+        Raises
+        ------
+        KeyError
+            If no node requiring a gradient has that label (the message lists them).
+        """
+        for step in self.steps:
+            if step.label == label:
+                return step.grad_in
+        if label in self.grads:
+            return self.grads[label]
+        known = [s.label for s in self.steps] + list(self.grads)
+        raise KeyError(f"no gradient recorded for {label!r}; the labels are {known}")
+
+    def format(self, precision: int = 4, notes: dict[str, str] | None = None) -> str:
+        """A readable listing: one block per step, then the leaf gradients.
+
+        Parameters
+        ----------
+        precision : int, optional
+            Digits after the decimal point for the arrays.
+        notes : dict of str to str, optional
+            A remark to print under the incoming gradient of the node with that label.
+        """
+        r = self.root_label
+        notes = notes or {}
+        lines = [f"Backward pass of {r}: {len(self.steps)} steps, starting from d{r}/d{r} = 1"]
+        for step in self.steps:
+            lines.append(step.format(r, precision, notes.get(step.label, "")))
+        if self.grads:
+            lines.append("leaf gradients (what backward() adds to .grad):")
+            for label, g in self.grads.items():
+                lines.append(_array_text(f"    d{r}/d{label} = ", g, precision))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def trace_backward(root: Tensor, seed: Any = None) -> BackwardTrace:
+    """Run the backward pass from ``root`` and record every step, leaving all ``.grad`` untouched.
+
+    Parameters
+    ----------
+    root : Tensor
+        The output to differentiate; it must require a gradient.
+    seed : array_like, optional
+        ``dL/d(root)``; ones of ``root``'s shape by default (for a scalar cost, 1).
+
+    Returns
+    -------
+    BackwardTrace
+        Labels follow :func:`~tinygrad_nnd.viz.node_labels`, so they match
+        :func:`~tinygrad_nnd.viz.format_graph`'s ids.
+
+    Raises
+    ------
+    ValueError
+        If ``root`` does not require a gradient, or ``seed`` has the wrong shape.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import Tensor
+    >>> w = Tensor(3.0, requires_grad=True, name="w")
+    >>> y = w.sigmoid()
+    >>> y.name = "y"
+    >>> print(trace_backward(y).steps[0].rule)
+    sigmoid backward: w gets g * y * (1 - y)
+    """
+    if not root.requires_grad:
+        raise ValueError("trace_backward: the tensor does not require a gradient, so there is no backward pass to trace")
+    seed = np.ones_like(root.data) if seed is None else np.asarray(seed, dtype=root.data.dtype)
+    if seed.shape != root.shape:
+        raise ValueError(f"trace_backward: seed of shape {seed.shape} given for a tensor of shape {root.shape}")
+    labels = node_labels(graph_nodes(root))
+    steps: list[BackwardStep] = []
+
+    def record(node: Tensor, g: Any, input_grads: tuple[Any, ...]) -> None:
+        assert node.op is not None  # the engine calls the hook only for op nodes
+        inputs = node.parents
+        input_labels = tuple(labels[id(p)] for p in inputs)
+        needs = tuple(p.requires_grad for p in inputs)
+        steps.append(
+            BackwardStep(
+                index=len(steps),
+                label=labels[id(node)],
+                op=node.op.describe(),
+                op_name=node.op.name,
+                input_labels=input_labels,
+                input_shapes=tuple(tuple(p.shape) for p in inputs),
+                output_shape=tuple(node.shape),
+                input_requires_grad=needs,
+                # Copies: the engine may hand one array to several inputs or views
+                # of the forward data; the record must not change afterwards.
+                grad_in=np.array(g),
+                input_grads=tuple(None if pg is None else np.array(pg) for pg in input_grads),
+                rule=rule_explanation(node.op, input_labels, labels[id(node)], needs),
+            )
+        )
+
+    # backpropagate (not Tensor.backward): it returns the gradients instead of
+    # adding them to the leaves' .grad.
+    found = backpropagate(root, seed, on_step=record)
+    # Keyed by id(): the result dict's own keys are Tensors, and the leaves are
+    # listed in graph order (W_1 before W_2), not in the order they were reached.
+    found_by_id = {id(t): g for t, g in found.items()}
+    grads = {
+        labels[id(t)]: np.array(found_by_id[id(t)])
+        for t in graph_nodes(root)
+        if t.op is None and id(t) in found_by_id
+    }
+    return BackwardTrace(root_label=labels[id(root)], steps=steps, grads=grads)
+
+
+# ----------------------------------------------------------------------------- the series' network
+
+
+@dataclass
+class GradientComparison:
+    """An autodiff gradient set beside its hand-written counterpart.
+
+    Attributes
+    ----------
+    autodiff : str
+        What the trace gives, e.g. ``"dJ/dz_3"``.
+    by_hand : str
+        The series' name for the same quantity, e.g. ``"delta_3"``.
+    max_abs_diff : float
+        The largest absolute difference between the two arrays.
+    max_abs_value : float
+        The largest absolute value of the hand-written array (the scale).
+    """
+
+    autodiff: str
+    by_hand: str
+    max_abs_diff: float
+    max_abs_value: float
+
+    @property
+    def relative_diff(self) -> float:
+        """``max_abs_diff / max_abs_value`` (0 when both are 0)."""
+        if self.max_abs_diff == 0.0:
+            return 0.0
+        return self.max_abs_diff / self.max_abs_value if self.max_abs_value else float("inf")
+
+    def format(self) -> str:
+        return (
+            f"{self.autodiff} vs {self.by_hand}: max abs difference {self.max_abs_diff:.1e} "
+            f"(relative {self.relative_diff:.1e})"
+        )
+
+
+@dataclass
+class NetworkExplanation:
+    """The backward pass of a network's cost, checked against the series' hand-written gradients.
+
+    Attributes
+    ----------
+    network : str
+        The network's repr.
+    n_examples : int
+    cost : float
+        ``J`` at the network's weights.
+    trace : BackwardTrace
+        Every step, labelled ``J, ..., y_hat, z_3, a_2, z_2`` (plus unnamed ``%k`` nodes).
+    weight_checks : list of GradientComparison
+        ``dJ/dW_l`` (autodiff) against ``cost_function_prime``'s ``dJdW_l``.
+    delta_checks : list of GradientComparison
+        The gradient arriving at ``z_l`` against ``delta_l``, from the output layer down.
+    """
+
+    network: str
+    n_examples: int
+    cost: float
+    trace: BackwardTrace
+    weight_checks: list[GradientComparison]
+    delta_checks: list[GradientComparison]
+
+    def agrees(self, rtol: float = 1e-10) -> bool:
+        """True if every comparison's relative difference is at most ``rtol``."""
+        return all(c.relative_diff <= rtol for c in self.weight_checks + self.delta_checks)
+
+    def format(self, precision: int = 4) -> str:
+        """The text that ``tinygrad-nnd explain`` prints: every step, then the comparisons."""
+        lines = [
+            f"{self.network} on {self.n_examples} examples: J = {self.cost:.6g}",
+            "Each step: a node and the op that made it, the gradient dJ/d(node) arriving there,",
+            "and what the op's backward rule passes on to each input (g is the gradient in).",
+            "",
+            self.trace.format(precision, notes=self._notes()),
+            "",
+            "The hand-written chain rule (Part IV, cost_function_prime) against the trace:",
+        ]
+        lines += [f"    {c.format()}" for c in self.weight_checks + self.delta_checks]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def _notes(self) -> dict[str, str]:
+        """Remarks at z_l: the gradient arriving there is the series' delta_l."""
+        notes = {}
+        for check in self.delta_checks:
+            z = check.autodiff.split("/d", 1)[1]
+            notes[z] = f"this is {check.by_hand} of Part IV, the hand-written chain rule"
+        return notes
+
+
+def explain_network(N: NeuralNetwork, X: Any, y: Any) -> NetworkExplanation:
+    """Trace the backward pass of a network's cost and compare it with the hand-written deltas.
+
+    The cost graph carries the series' names (:func:`~tinygrad_nnd.viz.network_cost_graph`).
+    For every layer ``l``, the gradient that arrives at ``z_l`` during backpropagation
+    is compared with ``delta_l`` from :meth:`~tinygrad_nnd.NeuralNetwork.cost_function_prime`,
+    and each ``dJ/dW_l`` with the hand-written one. ``N`` itself is not changed (the
+    hand-written method runs on a shallow copy, which gets the ``delta`` attributes).
+
+    Parameters
+    ----------
+    N : NeuralNetwork
+        Any depth; ``Lambda`` and ``mean_cost`` apply.
+    X, y : array_like
+        Inputs ``(n, inputs)`` and targets ``(n, outputs)``.
+
+    Returns
+    -------
+    NetworkExplanation
+        Print it for the full walk-through; ``agrees()`` for a yes/no.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import NeuralNetwork
+    >>> from tinygrad_nnd.datasets import sleep_study
+    >>> explanation = explain_network(NeuralNetwork(seed=0), *sleep_study())
+    >>> [step.label for step in explanation.trace.steps]
+    ['J', '%10', '%9', '%8', 'y_hat', 'z_3', 'a_2', 'z_2']
+    >>> explanation.trace.steps[4].rule
+    'sigmoid backward: z_3 gets g * y_hat * (1 - y_hat)'
+    >>> [c.by_hand for c in explanation.delta_checks], explanation.agrees()
+    (['delta_3', 'delta_2'], True)
+    """
+    X, y = N.check_data(X, y)
+    J = network_cost_graph(N, X, y)
+    trace = trace_backward(J)
+    by_hand = copy.copy(N)  # cost_function_prime stores z_l, a_l, delta_l on the object
+    dJdW = by_hand.cost_function_prime(X, y)
+    weight_checks = [
+        _compare(f"dJ/dW_{l}", trace.gradient_of(f"W_{l}"), f"dJdW_{l}", g)
+        for l, g in enumerate(dJdW, start=1)
+    ]
+    delta_checks = [
+        _compare(f"dJ/dz_{l}", trace.gradient_of(f"z_{l}"), f"delta_{l}", getattr(by_hand, f"delta_{l}"))
+        for l in range(N.n_layers + 1, 1, -1)
+    ]
+    return NetworkExplanation(
+        network=repr(N),
+        n_examples=X.shape[0],
+        cost=float(J.data),
+        trace=trace,
+        weight_checks=weight_checks,
+        delta_checks=delta_checks,
+    )
+
+
+def _compare(autodiff: str, a: np.ndarray, by_hand: str, b: np.ndarray) -> GradientComparison:
+    if a.shape != b.shape:
+        raise AssertionError(f"{autodiff} has shape {a.shape} but {by_hand} has shape {b.shape}")
+    return GradientComparison(
+        autodiff=autodiff,
+        by_hand=by_hand,
+        max_abs_diff=float(np.max(np.abs(a - b), initial=0.0)),
+        max_abs_value=float(np.max(np.abs(b), initial=0.0)),
+    )
