@@ -176,7 +176,7 @@ def test_format_lists_every_step_and_the_leaf_gradients() -> None:
     for step in trace.steps:
         assert f"step {step.index}: {step.label} = {step.op_name}(" in text
         assert step.rule in text
-    assert "step 1: %10 = sum(%9) with axis=None, keepdims=False" in text
+    assert "step 1: %10 = sum(%9)" in text
     assert "dJ/dW_1 = [[" in text and "dJ/dW_2 = [[" in text
     assert "0x" not in text
     assert trace_backward(network_cost_graph(N, X, y)).format() == text  # deterministic

@@ -25,6 +25,7 @@ test suite loops over.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 import numpy as np
@@ -62,8 +63,17 @@ class Op:
         raise NotImplementedError
 
     def describe(self) -> str:
-        """The op with its parameters, for graph views (``sum(axis=0)``)."""
-        params = ", ".join(f"{s}={getattr(self, s)!r}" for s in self.__slots__ if s != "needs")
+        """The op with the parameters that differ from their defaults, for graph views (``sum(axis=0)``)."""
+        defaults = {
+            name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
+        params = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in self.__slots__
+            if name in defaults and getattr(self, name) != defaults[name]
+            or name not in defaults and name != "needs" and hasattr(self, name)
+        )
         return f"{self.name}({params})" if params else self.name
 
 

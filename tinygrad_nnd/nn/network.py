@@ -165,7 +165,7 @@ class NeuralNetwork:
         """``X`` (and ``y``) as float arrays, or a ValueError that says what does not fit.
 
         ``X`` must be ``(n, input_layer_size)`` and ``y`` ``(n, output_layer_size)``,
-        both finite.
+        both finite; with ``mean_cost``, ``n`` must be at least 1.
         """
         X = _as_2d_float(X, "X")
         if X.shape[1] != self.input_layer_size:
@@ -183,6 +183,8 @@ class NeuralNetwork:
                 f"{self.output_layer_size} outputs: y must be {(X.shape[0], self.output_layer_size)}"
             )
         _check_finite(y, "y")
+        if self.mean_cost and X.shape[0] == 0:
+            raise ValueError("X has no rows: the mean cost (mean_cost=True) over zero examples is undefined")
         return X, y
 
     # ---------------------------------------------------------------- forward and cost
@@ -290,6 +292,21 @@ class NeuralNetwork:
     def compute_gradients_by_hand(self, X: Any, y: Any) -> np.ndarray:
         """:meth:`cost_function_prime`, flattened as :meth:`get_params`."""
         return np.concatenate([g.ravel() for g in self.cost_function_prime(X, y)])
+
+    # ---------------------------------------------------------------- model files
+
+    def save(self, path: Any, overwrite: bool = False) -> Any:
+        """Write the network to an ``.npz`` file (see :func:`tinygrad_nnd.io.save_model`)."""
+        from ..io import save_model
+
+        return save_model(self, path, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: Any) -> NeuralNetwork:
+        """Read a network written by :meth:`save` (see :func:`tinygrad_nnd.io.load_model`)."""
+        from ..io import load_model
+
+        return load_model(path)
 
     def __repr__(self) -> str:
         extras = ""

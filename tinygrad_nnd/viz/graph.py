@@ -20,11 +20,11 @@ Examples
 >>> loss = (3.0 * w).sum()
 >>> loss.name = "loss"
 >>> print(format_graph(loss))
-id  label  op                              inputs  shape  requires_grad
-%0  3      const                           -       ()     no
-%1  w      leaf                            -       (2,)   yes
-%2         mul                             %0, %1  (2,)   yes
-%3  loss   sum(axis=None, keepdims=False)  %2      ()     yes
+id  label  op     inputs  shape  requires_grad
+%0  3      const  -       ()     no
+%1  w      leaf   -       (2,)   yes
+%2         mul    %0, %1  (2,)   yes
+%3  loss   sum    %2      ()     yes
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ def format_tree(root: Tensor, max_depth: int = 60) -> str:
     >>> y = (x * x).sum()
     >>> y.name = "y"
     >>> print(format_tree(y))
-    y = sum(axis=None, keepdims=False)  ()
+    y = sum  ()
     `-- %1 = mul  (2,)
         |-- x  leaf (2,)
         `-- x (see above)
