@@ -1,0 +1,101 @@
+"""The ``tinygrad-nnd`` command line (also ``python -m tinygrad_nnd``).
+
+Commands, one module each:
+
+``demo``       the seed notebook end to end (:mod:`.demo`)
+``train``      fit a network to sleep, iris or a CSV file; ``--save`` it (:mod:`.train`)
+``predict``    a saved model's predictions for a CSV file, as CSV (:mod:`.predict`)
+``gradcheck``  autodiff vs hand-written vs numerical gradients (:mod:`.gradcheck`)
+``graph``      the cost graph as text, DOT or a drawing (:mod:`.graph`)
+``explain``    the backward pass step by step (:mod:`.explain`)
+
+Bad input (a missing or malformed file, options that do not fit the data, a
+file that is not a model, an existing output file without ``--force``) ends with
+one line on standard error, ``tinygrad-nnd: error: ...``, and exit status 2,
+as argparse's own usage errors do. A check that runs but fails exits with 1.
+
+>>> main(["train", "--data", "sleep", "--quiet", "--maxiter", "5"])  # doctest: +ELLIPSIS
+data: sleep: 3 rows, 2 inputs (hours_of_sleep, hours_of_study), 1 target (test_score)
+...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from ..csvdata import CSVDataError
+from . import demo, explain, gradcheck, graph, predict, train
+from .errors import EXIT_BAD_INPUT, CLIError
+
+__all__ = ["PROG", "build_parser", "main"]
+
+PROG = "tinygrad-nnd"
+_COMMANDS = (demo, train, predict, gradcheck, graph, explain)
+
+
+class _UsageError(Exception):
+    """argparse found the command line itself wrong."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are raised, so ``main`` reports them in one line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command."""
+    from .. import __version__
+
+    parser = _Parser(
+        prog=PROG,
+        description="Reverse-mode autodiff on NumPy, around the 'Neural Networks Demystified' network.",
+        epilog=f"'{PROG} demo' runs the whole series in a few seconds; '{PROG} COMMAND --help' for each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", required=True)
+    for command in _COMMANDS:
+        command.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 a check failed, 2 bad input)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.run(args))
+    except SystemExit as done:  # --help and --version
+        return done.code if isinstance(done.code, int) else 0
+    except (_UsageError, CLIError, CSVDataError) as error:
+        return _fail(str(error))
+    except BrokenPipeError:  # the reader of our output went away (e.g. '| head')
+        _silence_stdout()
+        return 1
+    except OSError as error:  # e.g. a folder that cannot be written
+        where = f"{error.filename}: " if error.filename else ""
+        return _fail(f"{where}{error.strerror or error}")
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _silence_stdout() -> None:
+    """Send what is left of standard output nowhere, so closing it at exit cannot fail again."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (e.g. captured by a test)
+        pass
+
+
+def _fail(message: str) -> int:
+    """Report bad input in one line on standard error."""
+    one_line = " ".join(message.split())
+    print(f"{PROG}: error: {one_line}", file=sys.stderr)
+    return EXIT_BAD_INPUT

@@ -1,0 +1,291 @@
+"""``tinygrad-nnd demo``: the seed notebook end to end, on the built-in data, in a few seconds.
+
+Sections, each printed as it runs:
+
+1. Part V: the gradient of the seed's 2-3-1 network three ways (autodiff,
+   hand-written chain rule, central differences), compared pairwise.
+2. Part VI: BFGS on the sleep/study data, with the cost after every iteration.
+3. The seed notebook's iris subset (3 flowers, 2 features), trained the same way.
+4. Part VII: the four-example training set and its test set, without and with
+   regularization (``Lambda = 1e-4``, cost averaged over the examples).
+5. Part III: the brute-force search over one weight, timed, and the
+   curse-of-dimensionality extrapolation to all nine weights.
+6. The series' figures as PNG files (when matplotlib is installed).
+
+A summary table ends the run; the exit status is 1 if one of its checks failed.
+All networks start from ``--seed``, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import numpy as np
+
+from .. import plots
+from ..datasets import iris_seed_subset, sleep_study, sleep_study_part7
+from ..nn import NeuralNetwork, Trainer
+from .checks import NORM_RATIO_LIMIT, format_gradient_checks, three_way_gradient_check
+from .errors import EXIT_CHECK_FAILED, CLIError
+from .options import parse_seed
+from .output import check_new_file, format_cost_history, format_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+__all__ = ["PLOT_FILES", "SummaryRow", "register", "run"]
+
+#: The figures the demo writes, by file name.
+PLOT_FILES = (
+    "sigmoid.png",
+    "cost_history.png",
+    "brute_force_cost.png",
+    "prediction_contour.png",
+    "prediction_surface.png",
+    "overfitting.png",
+)
+DEFAULT_OUT = "tinygrad_nnd_demo"
+INSTALL_PLOT = "pip install 'tinygrad-nnd[plot]'"
+
+#: Part VI: the local minimum most starts of the sleep/study network end in (the seed's 0.001227).
+SLEEP_LOCAL_MINIMUM = 1.226e-3
+#: Part VI with seed 0 (``default_rng(0).random`` for W_1 then W_2): the reference run.
+SLEEP_SEED0 = ("1.224594e-03", 32)
+#: Part VII, Lambda = 1e-4: the regularized minima BFGS reaches (the first from most starts).
+PART7_MINIMA = (0.002618, 0.00273, 0.002864)
+PART7_LAMBDA = 1e-4
+#: Part III's figure: nine weights at 0.04 s per 1000 evaluations.
+SERIES_SECONDS_PER_1000 = 0.04
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the closing table; ``ok`` is None for figures shown for information."""
+
+    check: str
+    value: str
+    expected: str
+    ok: bool | None
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``demo`` command."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="the seed notebook end to end: gradient check, training, Part VII, plots",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--seed", type=parse_seed, default=0, help="seed of every network's initial weights (default: 0)")
+    parser.add_argument(
+        "--out", default=DEFAULT_OUT, metavar="DIR", help=f"folder for the PNG files (default: ./{DEFAULT_OUT})"
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite PNG files left by an earlier run")
+    parser.add_argument("--no-plots", action="store_true", help="skip the figures")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run every section, then print the summary."""
+    out = sys.stdout
+    plot_dir = None if args.no_plots else _plot_folder(Path(args.out), args.force)
+    print(f"tinygrad-nnd demo: the 'Neural Networks Demystified' notebook, end to end (seed {args.seed})", file=out)
+    rows = _gradient_check(out, args.seed)
+    sleep_network, sleep_trainer, sleep_rows = _train_sleep(out, args.seed)
+    rows += sleep_rows
+    rows += _train_iris_subset(out, args.seed)
+    part7, part7_rows = _part7(out, args.seed)
+    rows += part7_rows
+    brute, brute_rows = _brute_force(out, args.seed)
+    rows += brute_rows
+    if plot_dir is not None:
+        figures = _figure_makers(sleep_network, sleep_trainer, part7, brute)
+        rows += _write_plots(out, plot_dir, figures)
+    _print_summary(out, rows)
+    return EXIT_CHECK_FAILED if any(row.ok is False for row in rows) else 0
+
+
+def _heading(out: TextIO, text: str) -> None:
+    print(f"\n== {text}", file=out)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _gradient_check(out: TextIO, seed: int) -> list[SummaryRow]:
+    """Part V: the seed's network, its gradient three ways."""
+    _heading(out, "Part V: gradient check of the 2-3-1 network on the sleep/study data")
+    X, y = sleep_study()
+    N = NeuralNetwork(seed=seed)
+    comparisons = three_way_gradient_check(N, X, y)
+    print(format_gradient_checks(comparisons), file=out)
+    if all(c.passed for c in comparisons):
+        print("  The gradient is correctly implemented. Well done!", file=out)
+    else:
+        print("  There is an error in your gradient implementation. Please check the code!", file=out)
+    return [
+        SummaryRow(f"gradient: {c.first} vs {c.second}", f"norm ratio {c.norm_ratio:.2e}", f"< {NORM_RATIO_LIMIT:g}", c.passed)
+        for c in comparisons
+    ]
+
+
+def _train(
+    out: TextIO, N: NeuralNetwork, X: np.ndarray, y: np.ndarray, *test: np.ndarray, history: bool = True
+) -> Trainer:
+    """BFGS as in the series (maxiter 200); prints SciPy's verdict and, with ``history``, the cost per iteration."""
+    trainer = Trainer(N, method="BFGS", maxiter=200)
+    result = trainer.train(X, y, *test)
+    if history:
+        print(f"  cost after each iteration ({len(trainer.J)} iterations):", file=out)
+        print(format_cost_history(trainer.J, indent="    "), file=out)
+    print(f"  BFGS: {result.message} iterations {result.nit}, function evaluations {result.nfev}", file=out)
+    return trainer
+
+
+def _train_sleep(out: TextIO, seed: int) -> tuple[NeuralNetwork, Trainer, list[SummaryRow]]:
+    """Part VI: BFGS on the three sleep/study examples."""
+    _heading(out, "Part VI: training with BFGS on the sleep/study data")
+    X, y = sleep_study()
+    N = NeuralNetwork(seed=seed)
+    trainer = _train(out, N, X, y)
+    J, nit = trainer.J[-1], trainer.optimization_results.nit
+    predictions = ", ".join(f"{v:.2f}" for v in N.forward(X)[:, 0] * 100)
+    print(f"  final cost {J:.6e}; predicted scores {predictions} for 75, 82, 93", file=out)
+    if abs(J - SLEEP_LOCAL_MINIMUM) < 5e-6:
+        print("  (a local minimum, like the seed notebook's printed run: 0.001227 after 51 iterations)", file=out)
+    if seed == 0:
+        expected = f"{SLEEP_SEED0[0]} in {SLEEP_SEED0[1]} iterations"
+        ok = f"{J:.6e}" == SLEEP_SEED0[0] and nit == SLEEP_SEED0[1]
+    else:
+        expected = f"< 1e-06, or the local minimum {SLEEP_LOCAL_MINIMUM:.3g}"
+        ok = bool(trainer.optimization_results.success) and (J < 1e-6 or abs(J - SLEEP_LOCAL_MINIMUM) < 5e-6)
+    return N, trainer, [SummaryRow("BFGS on sleep/study", f"J = {J:.6e} in {nit} iterations", expected, ok)]
+
+
+def _train_iris_subset(out: TextIO, seed: int) -> list[SummaryRow]:
+    """The seed notebook's second run: the first 3 iris flowers, 2 features, all class 0."""
+    _heading(out, "The seed's iris subset (3 flowers, sepal length and width, class 0)")
+    X, y = iris_seed_subset()
+    trainer = _train(out, NeuralNetwork(seed=seed), X, y)
+    J = trainer.J[-1]
+    print(f"  final cost {J:.3e} (the seed notebook: 0.000003 after 12 iterations)", file=out)
+    return [SummaryRow("BFGS on the iris subset", f"J = {J:.2e}", "< 1e-04 (seed: 3e-06)", J < 1e-4)]
+
+
+@dataclass(frozen=True)
+class _Part7:
+    plain: Trainer
+    regularized: Trainer
+
+
+def _part7(out: TextIO, seed: int) -> tuple[_Part7, list[SummaryRow]]:
+    """Part VII: training and test cost, without and with regularization."""
+    _heading(out, "Part VII: overfitting, testing and regularization (4 training and 4 test examples)")
+    X, y, X_test, y_test = sleep_study_part7()
+    trainers = []
+    for Lambda in (0.0, PART7_LAMBDA):
+        print(f"  Lambda = {Lambda:g}, cost averaged over the examples:", file=out)
+        N = NeuralNetwork(seed=seed, Lambda=Lambda, mean_cost=True)
+        trainer = _train(out, N, X, y, X_test, y_test, history=False)
+        print(f"  final training cost {trainer.J[-1]:.6f}, test cost {trainer.test_J[-1]:.6f}", file=out)
+        trainers.append(trainer)
+    plain, regularized = trainers
+    J, J_test = regularized.J[-1], regularized.test_J[-1]
+    known = any(abs(J - minimum) < 1e-5 for minimum in PART7_MINIMA)
+    rows = [
+        SummaryRow("Part VII, Lambda=0: training/test J", f"{plain.J[-1]:.6f} / {plain.test_J[-1]:.6f}", "-", None),
+        SummaryRow(
+            f"Part VII, Lambda={PART7_LAMBDA:g}: training J",
+            f"{J:.6f}",
+            " or ".join(f"{m:g}" for m in PART7_MINIMA),
+            known,
+        ),
+        SummaryRow(f"Part VII, Lambda={PART7_LAMBDA:g}: test J", f"{J_test:.6f}", "about 0.0032 at J = 0.002618", None),
+    ]
+    return _Part7(plain, regularized), rows
+
+
+def _brute_force(out: TextIO, seed: int) -> tuple[plots.BruteForceResult, list[SummaryRow]]:
+    """Part III: 1000 values of one weight, timed, and the same search over all nine."""
+    _heading(out, "Part III: brute force and the curse of dimensionality")
+    X, y = sleep_study()
+    result = plots.brute_force_cost(NeuralNetwork(seed=seed), X, y)
+    years = result.years_for_all_weights
+    series_years = plots.curse_of_dimensionality_years(SERIES_SECONDS_PER_1000, result.n_params)
+    print(
+        f"  {result.n_values} values of {result.weight_name} in [-5, 5]: {result.seconds:.3g} s "
+        f"({result.seconds_per_1000_evals:.3g} s per 1000 evaluations); lowest cost {result.best_cost:.4g} "
+        f"at {result.weight_name} = {result.best_weight:.3g}",
+        file=out,
+    )
+    print(
+        f"  all {result.n_params} weights at {result.n_values} values each: {result.n_values}**{result.n_params} "
+        f"evaluations, about {years:.3g} years at this speed",
+        file=out,
+    )
+    print(f"  (the series, at {SERIES_SECONDS_PER_1000} s per 1000 evaluations: {series_years!r} years)", file=out)
+    rows = [
+        SummaryRow(f"brute force, {result.n_values} evaluations", f"{result.seconds:.3g} s", "a fraction of a second", result.seconds < 1),
+        SummaryRow(f"brute force, all {result.n_params} weights", f"{years:.3g} years", f"{series_years:.3g} years at 0.04 s/1000", None),
+    ]
+    return result, rows
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _plot_folder(folder: Path, force: bool) -> Path:
+    """The output folder, after checking that no figure would overwrite a file without --force."""
+    if folder.exists() and not folder.is_dir():
+        raise CLIError(f"--out {folder} is a file, not a folder")
+    for name in PLOT_FILES:
+        check_new_file(folder / name, force)
+    return folder
+
+
+def _figure_makers(
+    N: NeuralNetwork, trainer: Trainer, part7: _Part7, brute: plots.BruteForceResult
+) -> dict[str, Callable[[], Figure]]:
+    """How to draw each file of :data:`PLOT_FILES`."""
+    X, y = sleep_study()
+    return {
+        "sigmoid.png": plots.plot_sigmoid,
+        "cost_history.png": lambda: plots.plot_cost_history(trainer, title="Part VI: cost vs iterations (BFGS)"),
+        "brute_force_cost.png": lambda: plots.plot_brute_force_cost(brute),
+        "prediction_contour.png": lambda: plots.plot_prediction_contour(N, X, y),
+        "prediction_surface.png": lambda: plots.plot_prediction_surface(N, X, y),
+        "overfitting.png": lambda: plots.plot_overfitting(part7.plain, part7.regularized),
+    }
+
+
+def _write_plots(out: TextIO, folder: Path, figures: dict[str, Callable[[], Figure]]) -> list[SummaryRow]:
+    """Draw and save every figure; without matplotlib, say how to get it and carry on."""
+    _heading(out, f"Figures, as PNG files in {folder}")
+    written = []
+    try:
+        for name, make in figures.items():
+            path = plots.save_figure(make(), folder / name)
+            print(f"  {path} ({path.stat().st_size} bytes)", file=out)
+            written.append(path)
+    except ImportError:
+        print(f"  matplotlib is not installed, so no figures: {INSTALL_PLOT}", file=out)
+        return [SummaryRow("figures", "skipped: no matplotlib", INSTALL_PLOT, None)]
+    return [SummaryRow("figures", f"{len(written)} PNG files in {folder}", f"{len(PLOT_FILES)} PNG files", len(written) == len(PLOT_FILES))]
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def _print_summary(out: TextIO, rows: list[SummaryRow]) -> None:
+    _heading(out, "Summary")
+    table = [["check", "value", "expected", "ok"]]
+    for row in rows:
+        table.append([row.check, row.value, row.expected, "-" if row.ok is None else ("yes" if row.ok else "NO")])
+    print(format_table(table, indent="  "), file=out)
+    failed = sum(row.ok is False for row in rows)
+    print(f"\n{'all checks passed' if not failed else f'{failed} check(s) FAILED'}", file=out)

@@ -1,0 +1,69 @@
+"""Networks for the commands: built to fit the data, or loaded with their preprocessing."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..io import ModelFileError, load_model
+from ..nn import NeuralNetwork
+from .data import Dataset, Preprocessing, fit_scaling, load_dataset, sidecar_path
+from .errors import CLIError
+from .options import DEFAULT_HIDDEN
+from .output import plural
+
+__all__ = ["build_network", "check_layers_fit", "load_model_with_preprocessing", "scaled_data"]
+
+
+def check_layers_fit(layers: Sequence[int], data: Dataset) -> None:
+    """A CLIError unless ``layers`` starts with the data's inputs and ends with its targets."""
+    spelled = ",".join(map(str, layers))
+    n_in, n_out = len(data.input_names), len(data.target_names)
+    if layers[0] != n_in:
+        raise CLIError(
+            f"--layers {spelled} has {plural(layers[0], 'input')}, but {data.source} has "
+            f"{plural(n_in, 'input column')} ({', '.join(data.input_names)})"
+        )
+    if layers[-1] != n_out:
+        raise CLIError(
+            f"--layers {spelled} has {plural(layers[-1], 'output')}, but {data.source} has "
+            f"{plural(n_out, 'target column')} ({', '.join(data.target_names)})"
+        )
+
+
+def build_network(args: argparse.Namespace, data: Dataset) -> NeuralNetwork:
+    """The network that ``--layers``, ``--seed``, ``--lambda`` and ``--mean-cost`` describe, for ``data``."""
+    layers = args.layers or (len(data.input_names), DEFAULT_HIDDEN, len(data.target_names))
+    check_layers_fit(layers, data)
+    return NeuralNetwork(layers, seed=args.seed, Lambda=args.Lambda, mean_cost=args.mean_cost)
+
+
+def scaled_data(args: argparse.Namespace) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    """``--data`` loaded and scaled by its own maxima: ``(data, X, y)`` as the network sees them."""
+    data = load_dataset(args.data, getattr(args, "target", None), getattr(args, "one_hot", False))
+    scaling = fit_scaling(data)
+    return data, scaling.inputs(data.X), scaling.targets(data.y)
+
+
+def load_model_with_preprocessing(path: str) -> tuple[NeuralNetwork, Preprocessing | None]:
+    """A model saved by ``train --save`` and its preprocessing file (None when there is none).
+
+    Raises
+    ------
+    CLIError
+        If the model file is missing or is not a tinygrad-nnd model, or its
+        preprocessing file does not fit it.
+    """
+    try:
+        N = load_model(path)
+    except FileNotFoundError:
+        raise CLIError(f"{path}: no such model file") from None
+    except ModelFileError as error:
+        raise CLIError(f"{error.path}: not a tinygrad-nnd model file: {error.problem}") from None
+    sidecar = sidecar_path(path)
+    if not sidecar.exists():
+        return N, None
+    return N, Preprocessing.read(Path(sidecar), N.input_layer_size, N.output_layer_size)

@@ -1,0 +1,93 @@
+"""``tinygrad-nnd predict``: a saved model's predictions for a CSV file, as CSV on standard output."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from typing import Any
+
+import numpy as np
+
+from ..nn import NeuralNetwork
+from .data import Preprocessing, load_inputs, sidecar_path
+from .errors import CLIError
+from .network import load_model_with_preprocessing
+
+__all__ = ["register", "run"]
+
+DESCRIPTION = """\
+Write the predictions of a model saved by 'train --save' for every row of a CSV
+file: a header row (the target names, or y0..yk), then one row per example,
+in the targets' own units.
+
+The model's MODEL.preprocessing.json names the input columns (picked from the
+file by name, so extra columns such as the targets are ignored) and their
+scaling. Without it (a model saved from Python), the file's columns are the
+inputs, in order, used as they are.
+"""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``predict`` command."""
+    parser = subparsers.add_parser(
+        "predict",
+        help="predict with a saved model; CSV on standard output",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", required=True, metavar="MODEL.npz", help="a model written by train --save")
+    parser.add_argument(
+        "--data", required=True, metavar="PATH.csv", help="the inputs: a CSV file with a header row (or sleep, iris)"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the model and the inputs, predict, write CSV."""
+    N, preprocessing = load_model_with_preprocessing(args.model)
+    names, values = load_inputs(args.data)
+    if preprocessing is None:
+        X = _inputs_as_they_are(args, N, names, values)
+        header = [f"y{k}" for k in range(N.output_layer_size)]
+        predictions = N.forward(X)
+    else:
+        X = _named_inputs(args, preprocessing, names, values)
+        header = list(preprocessing.target_names)
+        predictions = preprocessing.scaling.outputs(N.forward(preprocessing.scaling.inputs(X)))
+    _write_csv(header, predictions)
+    return 0
+
+
+def _named_inputs(args: argparse.Namespace, preprocessing: Preprocessing, names: tuple[str, ...], values: np.ndarray) -> np.ndarray:
+    """The model's input columns, picked from the data by name."""
+    missing = [name for name in preprocessing.input_names if name not in names]
+    if missing:
+        raise CLIError(
+            f"{args.data}: no column named {', '.join(map(repr, missing))}, which the model {args.model} "
+            f"takes as input (its inputs: {', '.join(preprocessing.input_names)})"
+        )
+    return values[:, [names.index(name) for name in preprocessing.input_names]]
+
+
+def _inputs_as_they_are(args: argparse.Namespace, N: NeuralNetwork, names: tuple[str, ...], values: np.ndarray) -> np.ndarray:
+    """All columns as inputs, for a model without a preprocessing file (which must then fit exactly)."""
+    if values.shape[1] != N.input_layer_size:
+        raise CLIError(
+            f"{args.data} has {values.shape[1]} columns, but the model {args.model} takes "
+            f"{N.input_layer_size} inputs (layer_sizes {N.layer_sizes}; no {sidecar_path(args.model)} names them)"
+        )
+    print(
+        f"tinygrad-nnd: note: {sidecar_path(args.model)} not found: using the {len(names)} columns of "
+        f"{args.data} as inputs, unscaled",
+        file=sys.stderr,
+    )
+    return values
+
+
+def _write_csv(header: list[str], predictions: np.ndarray) -> None:
+    """Header and rows on standard output; numbers as the shortest text that reads back exactly."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    for row in predictions:
+        writer.writerow([repr(float(value)) for value in row])

@@ -1,0 +1,166 @@
+"""``tinygrad-nnd train``: fit a network to built-in data or a CSV file, report, optionally save."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..io import save_model
+from ..nn import GRADIENT_METHODS, NeuralNetwork
+from .data import (
+    Dataset,
+    Preprocessing,
+    Scaling,
+    accuracy,
+    fit_scaling,
+    load_dataset,
+    load_matching,
+    sidecar_path,
+    split_dataset,
+)
+from .errors import CLIError
+from .network import build_network
+from .options import add_data_option, add_network_options, parse_fraction, parse_method, parse_positive_int
+from .output import ProgressTrainer, check_new_file, plural
+
+__all__ = ["register", "run"]
+
+DESCRIPTION = """\
+Train a network with scipy.optimize.minimize (Part VI) and report the cost after
+every iteration, then the final training and test cost (and the accuracy when
+the targets are classes).
+
+Inputs are divided by the training rows' column maxima, as in the series (the
+test rows by the same numbers); targets by 100 for the sleep/study scores, by
+their training maxima for a CSV file (so they must be >= 0), not at all for
+classes. --save writes the model (.npz) and, next to it, MODEL.preprocessing.json
+with the column names and these scales, which predict uses.
+"""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``train`` command."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train a network on sleep, iris or a CSV file",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_data_option(parser)
+    add_network_options(parser)
+    parser.add_argument(
+        "--method",
+        type=parse_method,
+        default="BFGS",
+        help=f"the SciPy method (default: BFGS; any of {', '.join(GRADIENT_METHODS)})",
+    )
+    parser.add_argument("--maxiter", type=parse_positive_int, default=200, help="iteration limit (default: 200)")
+    held_out = parser.add_mutually_exclusive_group()
+    held_out.add_argument(
+        "--test-split",
+        type=parse_fraction,
+        metavar="FRACTION",
+        help="hold out this share of the rows as a test set (shuffled by --seed)",
+    )
+    held_out.add_argument("--test", metavar="PATH.csv", help="a test set: a CSV file with the same columns")
+    parser.add_argument("--save", metavar="MODEL.npz", help="write the trained model here")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --save file")
+    parser.add_argument("--quiet", action="store_true", help="do not report every iteration")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load, split, scale, train, report, save."""
+    out = sys.stdout
+    if args.save:
+        check_new_file(args.save, args.force)
+        check_new_file(sidecar_path(args.save), args.force)
+    training, test = _training_and_test(args)
+    N = build_network(args, training)
+    scaling = fit_scaling(training)
+    _describe_setup(out, args, training, test, N, scaling)
+    trainer = _train(out, args, N, scaling, training, test)
+    _report(out, trainer, N, scaling, training, test)
+    if args.save:
+        _save(out, args, N, training, scaling)
+    return 0
+
+
+def _training_and_test(args: argparse.Namespace) -> tuple[Dataset, Dataset | None]:
+    """The training rows and the test rows (None without --test or --test-split)."""
+    data = load_dataset(args.data, args.target, args.one_hot)
+    if args.test_split is not None:
+        return split_dataset(data, args.test_split, args.seed)
+    if args.test is None:
+        return data, None
+    return data, load_matching(args.test, data)
+
+
+def _describe_setup(
+    out: TextIO, args: argparse.Namespace, training: Dataset, test: Dataset | None, N: NeuralNetwork, scaling: Scaling
+) -> None:
+    print(f"data: {training.describe()}", file=out)
+    if test is not None:
+        how = f"--test-split {args.test_split:g}, shuffled with seed {args.seed}" if args.test_split else test.source
+        print(f"test set: {plural(test.n_rows, 'row')} ({how})", file=out)
+    print("inputs divided by the training maxima: " + ", ".join(f"{v:g}" for v in scaling.input_scale), file=out)
+    print("targets divided by: " + ", ".join(f"{v:g}" for v in scaling.target_scale), file=out)
+    print(f"network: {N!r}, {N.n_params} weights from seed {args.seed}", file=out)
+    print(f"training with {args.method} (maxiter {args.maxiter})", file=out)
+
+
+def _train(
+    out: TextIO, args: argparse.Namespace, N: NeuralNetwork, scaling: Scaling, training: Dataset, test: Dataset | None
+) -> ProgressTrainer:
+    stream = _NullStream() if args.quiet else out
+    trainer = ProgressTrainer(N, stream, test is not None, method=args.method, maxiter=args.maxiter)
+    test_data = (None, None) if test is None else (scaling.inputs(test.X), scaling.targets(test.y))
+    try:
+        trainer.train(scaling.inputs(training.X), scaling.targets(training.y), *test_data)
+    finally:
+        trainer.finish()
+    return trainer
+
+
+def _report(
+    out: TextIO, trainer: ProgressTrainer, N: NeuralNetwork, scaling: Scaling, training: Dataset, test: Dataset | None
+) -> None:
+    result = trainer.optimization_results
+    print(f"{trainer.method}: {result.message} ({result.nit} iterations, {result.nfev} cost evaluations)", file=out)
+    parts = [("training", training)] + ([("test", test)] if test is not None else [])
+    for name, part in parts:
+        X, y = scaling.inputs(part.X), scaling.targets(part.y)
+        print(f"final {name} cost J = {N.cost_function(X, y):.6e} ({plural(part.n_rows, 'row')})", file=out)
+    if training.is_classification:
+        for name, part in parts:
+            share = accuracy(N.forward(scaling.inputs(part.X)), part.y)
+            correct = int(round(share * part.n_rows))
+            print(f"{name} accuracy: {correct}/{part.n_rows} = {share:.1%}", file=out)
+
+
+def _save(out: TextIO, args: argparse.Namespace, N: NeuralNetwork, training: Dataset, scaling: Scaling) -> None:
+    sidecar = sidecar_path(args.save)
+    preprocessing = Preprocessing(training.input_names, training.target_names, scaling)
+    Path(args.save).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path = save_model(N, args.save, overwrite=args.force)
+    except FileExistsError:  # appeared since the check at the start
+        raise CLIError(f"{args.save} already exists; use --force to overwrite it") from None
+    sidecar.write_text(preprocessing.to_json() + "\n", encoding="utf-8")
+    print(f"saved {path} (and its column names and scaling in {sidecar})", file=out)
+
+
+class _NullStream:
+    """A stream that drops what is written (for --quiet)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
