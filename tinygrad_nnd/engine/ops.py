@@ -25,6 +25,7 @@ test suite loops over.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, ClassVar
 
@@ -64,10 +65,7 @@ class Op:
 
     def describe(self) -> str:
         """The op with the parameters that differ from their defaults, for graph views (``sum(axis=0)``)."""
-        defaults = {
-            name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()
-            if p.default is not inspect.Parameter.empty
-        }
+        defaults = _init_defaults(type(self))
         params = ", ".join(
             f"{name}={getattr(self, name)!r}"
             for name in self.__slots__
@@ -75,6 +73,16 @@ class Op:
             or name not in defaults and name != "needs" and hasattr(self, name)
         )
         return f"{self.name}({params})" if params else self.name
+
+
+@functools.cache
+def _init_defaults(cls: type) -> dict[str, Any]:
+    """The default values of ``cls.__init__``'s parameters (looked up once per op class)."""
+    return {
+        name: p.default
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
