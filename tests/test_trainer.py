@@ -302,3 +302,17 @@ def test_trainer_hessp_is_the_engine_hvp_of_the_cost() -> None:
 
     # Same error analysis as HVP_ATOL in test_network_properties: 1e-8.
     np.testing.assert_allclose(Hv, (g(params + h * v) - g(params - h * v)) / (2 * h), rtol=0, atol=1e-8)
+
+
+def test_callback_sees_each_iteration_with_the_costs_just_recorded() -> None:
+    """Property: callback(iteration, J, test_J) is called once per iteration with J[-1] and test_J[-1]."""
+    X, y, X_test, y_test = sleep_study_part7()
+    seen: list[tuple[int, float, float | None]] = []
+    T = Trainer(NeuralNetwork(seed=3), maxiter=20)
+    T.train(X, y, X_test, y_test, callback=lambda i, J, test_J: seen.append((i, J, test_J)))
+    assert [i for i, _, _ in seen] == list(range(1, len(T.J) + 1))
+    assert [J for _, J, _ in seen] == T.J
+    assert [t for _, _, t in seen] == T.test_J
+    seen.clear()
+    T.train(X, y, callback=lambda i, J, test_J: seen.append((i, J, test_J)))
+    assert seen and all(t is None for _, _, t in seen)

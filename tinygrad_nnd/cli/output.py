@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..nn import Trainer
 from .errors import CLIError
 
-__all__ = ["ProgressTrainer", "check_new_file", "format_cost_history", "format_table", "plural"]
+__all__ = ["ProgressReport", "check_new_file", "format_cost_history", "format_table", "plural"]
 
 
 def plural(n: int, noun: str) -> str:
@@ -61,23 +60,9 @@ def check_new_file(path: str | os.PathLike[str], force: bool) -> Path:
     return path
 
 
-class _ObservedList(list):  # type: ignore[type-arg]
-    """A list that calls ``on_append(value)`` after each append."""
+class ProgressReport:
+    """The cost after every iteration, as :meth:`Trainer.train`'s ``callback``.
 
-    def __init__(self, items: Any, on_append: Any) -> None:
-        super().__init__(items)
-        self._on_append = on_append
-
-    def append(self, value: Any) -> None:
-        super().append(value)
-        self._on_append()
-
-
-class ProgressTrainer(Trainer):
-    """A :class:`~tinygrad_nnd.Trainer` that reports the cost after every iteration.
-
-    ``Trainer`` records the costs by appending to its ``J`` (and, with test data,
-    ``test_J``) lists after each iteration; here those lists report each append.
     On a terminal, progress is one line rewritten in place (``\\r``); otherwise
     one plain line per iteration.
 
@@ -85,40 +70,17 @@ class ProgressTrainer(Trainer):
     ----------
     stream : text stream
         Where to report; ``stream.isatty()`` picks the style.
-    has_test : bool
-        Whether ``train`` will get test data (then a line is written once both
-        costs of an iteration are known).
-    **options
-        Passed to :class:`~tinygrad_nnd.Trainer`.
     """
 
-    def __init__(self, N: Any, stream: TextIO, has_test: bool, **options: Any) -> None:
+    def __init__(self, stream: TextIO) -> None:
         self._stream = stream
-        self._has_test = has_test
         self._on_terminal = bool(getattr(stream, "isatty", lambda: False)())
         self._line_width = 0
-        super().__init__(N, **options)
 
-    @property  # type: ignore[override]
-    def J(self) -> list[float]:
-        return self._J
-
-    @J.setter
-    def J(self, values: list[float]) -> None:
-        self._J = _ObservedList(values, lambda: None if self._has_test else self._report())
-
-    @property  # type: ignore[override]
-    def test_J(self) -> list[float]:
-        return self._test_J
-
-    @test_J.setter
-    def test_J(self, values: list[float]) -> None:
-        self._test_J = _ObservedList(values, self._report)
-
-    def _report(self) -> None:
-        text = f"iteration {len(self._J)}: J = {self._J[-1]:.6e}"
-        if self._has_test and self._test_J:
-            text += f", test J = {self._test_J[-1]:.6e}"
+    def __call__(self, iteration: int, J: float, test_J: float | None) -> None:
+        text = f"iteration {iteration}: J = {J:.6e}"
+        if test_J is not None:
+            text += f", test J = {test_J:.6e}"
         if self._on_terminal:
             self._stream.write("\r" + text.ljust(self._line_width))
             self._line_width = len(text)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..io import save_model
-from ..nn import GRADIENT_METHODS, NeuralNetwork
+from ..nn import GRADIENT_METHODS, NeuralNetwork, Trainer
 from .data import (
     Dataset,
     Preprocessing,
@@ -23,7 +23,7 @@ from .data import (
 from .errors import CLIError
 from .network import build_network
 from .options import add_data_option, add_network_options, parse_fraction, parse_method, parse_positive_int
-from .output import ProgressTrainer, check_new_file, plural
+from .output import ProgressReport, check_new_file, plural
 
 __all__ = ["register", "run"]
 
@@ -113,19 +113,20 @@ def _describe_setup(
 
 def _train(
     out: TextIO, args: argparse.Namespace, N: NeuralNetwork, scaling: Scaling, training: Dataset, test: Dataset | None
-) -> ProgressTrainer:
-    stream = _NullStream() if args.quiet else out
-    trainer = ProgressTrainer(N, stream, test is not None, method=args.method, maxiter=args.maxiter)
+) -> Trainer:
+    trainer = Trainer(N, method=args.method, maxiter=args.maxiter)
+    progress = None if args.quiet else ProgressReport(out)
     test_data = (None, None) if test is None else (scaling.inputs(test.X), scaling.targets(test.y))
     try:
-        trainer.train(scaling.inputs(training.X), scaling.targets(training.y), *test_data)
+        trainer.train(scaling.inputs(training.X), scaling.targets(training.y), *test_data, callback=progress)
     finally:
-        trainer.finish()
+        if progress is not None:
+            progress.finish()
     return trainer
 
 
 def _report(
-    out: TextIO, trainer: ProgressTrainer, N: NeuralNetwork, scaling: Scaling, training: Dataset, test: Dataset | None
+    out: TextIO, trainer: Trainer, N: NeuralNetwork, scaling: Scaling, training: Dataset, test: Dataset | None
 ) -> None:
     result = trainer.optimization_results
     print(f"{trainer.method}: {result.message} ({result.nit} iterations, {result.nfev} cost evaluations)", file=out)
@@ -150,17 +151,4 @@ def _save(out: TextIO, args: argparse.Namespace, N: NeuralNetwork, training: Dat
         raise CLIError(f"{args.save} already exists; use --force to overwrite it") from None
     sidecar.write_text(preprocessing.to_json() + "\n", encoding="utf-8")
     print(f"saved {path} (and its column names and scaling in {sidecar})", file=out)
-
-
-class _NullStream:
-    """A stream that drops what is written (for --quiet)."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -91,9 +92,18 @@ class Trainer:
         return self._hvp(params, v, X, y)
 
     def train(
-        self, X: Any, y: Any, X_test: Any = None, y_test: Any = None
+        self,
+        X: Any,
+        y: Any,
+        X_test: Any = None,
+        y_test: Any = None,
+        callback: Callable[[int, float, float | None], None] | None = None,
     ) -> optimize.OptimizeResult:
         """Minimize the cost on ``(X, y)``; also record the cost on ``(X_test, y_test)`` if given.
+
+        ``callback(iteration, J, test_J)``, if given, is called after each iteration
+        with the costs just recorded (``test_J`` is None without test data), for
+        progress reports.
 
         Returns
         -------
@@ -109,11 +119,13 @@ class Trainer:
         self.X, self.y = X, y
         self.J, self.test_J = [], []
 
-        def callback(params: np.ndarray, *_: Any) -> None:  # trust-constr passes a state too
+        def record(params: np.ndarray, *_: Any) -> None:  # trust-constr passes a state too
             self.N.set_params(params)
             self.J.append(self.N.cost_function(X, y))
             if has_test:
                 self.test_J.append(self.N.cost_function(X_test, y_test))
+            if callback is not None:
+                callback(len(self.J), self.J[-1], self.test_J[-1] if has_test else None)
 
         options: dict[str, Any] = {"maxiter": self.maxiter}
         if self.disp:  # only when asked: L-BFGS-B warns that its disp option is deprecated
@@ -129,7 +141,7 @@ class Trainer:
             jac=True,
             method=self.method,
             options=options,
-            callback=callback,
+            callback=record,
             **extra,
         )
         self.N.set_params(result.x)
