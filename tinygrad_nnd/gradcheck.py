@@ -50,12 +50,20 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: Any, eps: float = 1e-4
         for i in range(flat_point.size):
             original = flat_point[i]
             flat_point[i] = original + eps
-            f_plus = float(np.asarray(f(point)))
+            f_plus = _scalar(f(point))
             flat_point[i] = original - eps
-            f_minus = float(np.asarray(f(point)))
+            f_minus = _scalar(f(point))
             flat_point[i] = original
             flat_gradient[i] = (f_plus - f_minus) / (2 * eps)
     return gradient
+
+
+def _scalar(value: Any) -> float:
+    """The one number in a float, one-element array or one-element Tensor."""
+    array = np.asarray(getattr(value, "data", value), dtype=np.float64)
+    if array.size != 1:
+        raise ValueError(f"the function must return one number, got shape {array.shape}")
+    return float(array.reshape(()))
 
 
 def norm_ratio(analytic: np.ndarray, numerical: np.ndarray) -> float:
@@ -169,7 +177,7 @@ def gradcheck(
         def f_i(x_i: np.ndarray) -> float:
             args = [Tensor(x_i if j == i else a) for j, a in enumerate(arrays)]
             y = f(*args).data
-            return float(np.sum(y * weights)) if weights is not None else float(y)
+            return float(np.sum(y * weights)) if weights is not None else _scalar(y)
 
         return f_i
 

@@ -106,7 +106,7 @@ def value_and_grad(f: ScalarFunction) -> Callable[..., tuple[float, np.ndarray]]
         with enable_grad():
             y = _scalar_output(f(x_t, *args), f)
         (g,) = gradients(y, [x_t])
-        return float(y.data), g
+        return float(y.data.reshape(())), g  # y has one element, perhaps in a (1, 1) array
 
     return value_and_grad_f
 

@@ -467,6 +467,12 @@ class GetItem(Op):
         return (g.scatter_add(self.index, a.shape),)
 
 
+def _is_basic_index(index: Any) -> bool:
+    """True for NumPy's basic indexing (ints, slices, ``...``, ``None``), which never repeats an element."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
+
+
 class ScatterAdd(Op):
     """``c = zeros(shape); c[index] += a``: the adjoint of :class:`GetItem`, whose gradient is ``g[index]``."""
 
@@ -479,7 +485,10 @@ class ScatterAdd(Op):
 
     def forward(self, a):
         c = np.zeros(self.shape, dtype=a.dtype)
-        np.add.at(c, self.index, a)  # unlike c[index] += a, counts repeated indices each time
+        if _is_basic_index(self.index):  # slices and integers pick each element at most once
+            c[self.index] += a
+        else:
+            np.add.at(c, self.index, a)  # unlike c[index] += a, counts a repeated index each time
         return c
 
     def backward(self, g, out, a):
