@@ -44,7 +44,7 @@ def _is_array(x: Any) -> bool:
 class Op:
     """Base class of a primitive operation (one node of the graph).
 
-    ``needs`` is set by the engine before ``backward`` is called: ``needs[i]`` says
+    ``needs`` is set by the engine when it records the node: ``needs[i]`` says
     whether input ``i`` wants a gradient, so an op can skip work nobody uses.
     """
 
