@@ -76,14 +76,6 @@ def test_anomaly_in_backward_names_the_op_when_numpy_warnings_are_not_errors():
             y.backward()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeWarning,
-    reason="engine bug: inside detect_anomaly the forward pass runs under np.errstate(all='ignore'), but the "
-    "backward rules do not, so pow(0.5)'s backward at 0 emits 'RuntimeWarning: divide by zero encountered in "
-    "power' before the check; with warnings as errors (this project's pytest setting) that RuntimeWarning "
-    "escapes instead of the AnomalyError naming pow",
-)
 def test_anomaly_in_backward_raises_anomaly_error_even_with_warnings_as_errors():
     """Inside detect_anomaly an inf made by a backward rule raises AnomalyError, whatever the warning filters."""
     x = Tensor([0.0, 1.0], requires_grad=True)
@@ -221,13 +213,6 @@ def test_ndarray_on_the_left_of_matmul_gives_a_tensor_with_the_right_gradient(ma
     assert_gradients_match(lambda t: vector @ t, m)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="engine bug: tensor._axis accepts only None, int or an iterable, so a NumPy integer axis "
-    "(np.int64(0), e.g. from np.argmax) raises \"TypeError: 'numpy.int64' object is not iterable\" "
-    "in Tensor.sum/mean, where np.sum accepts it",
-)
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
 def test_reductions_accept_a_numpy_integer_axis_like_numpy(reduction):
     """x.sum(axis=np.int64(0)) is x.sum(axis=0), as np.sum has it (not an error)."""

@@ -50,7 +50,6 @@ COMPOSITES = [f_sigmoid, f_tanh, f_exp, f_products, f_dot]
 # ---------------------------------------------------------------- grad and value_and_grad
 
 
-# 0-d x is left to test_grad_of_a_0d_input_is_a_0d_ndarray below (an engine bug, xfail).
 @given(floats_arrays(shapes(min_dims=1)))
 def test_value_and_grad_returns_float_value_and_gradient_of_x_shape(x):
     """value_and_grad(f)(x) is (a Python float equal to f(x), an ndarray of x's shape equal to central differences)."""
@@ -77,12 +76,6 @@ def test_grad_equals_the_gradient_part_of_value_and_grad(x):
     np.testing.assert_array_equal(g, value_and_grad(f)(x)[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine bug: for a 0-d x, grad/value_and_grad/gradients return the np.float64 scalar that "
-    "NumPy's 0-d arithmetic in the backward rules (e.g. mul's g * b) makes, not an ndarray",
-)
 def test_grad_of_a_0d_input_is_a_0d_ndarray():
     """grad(f)(x) of a 0-d x is an ndarray of shape (), as documented ("an ndarray of x's shape")."""
     g = grad(lambda t: t * t)(np.array(3.0))
@@ -116,12 +109,6 @@ def test_grad_of_a_function_returning_a_non_tensor_raises_type_error():
         grad(lambda t: 1.0)(np.ones(3))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine bug: gradients()/grad() return the backward rules' arrays as they are: for f = x.sum() "
-    "a read-only np.broadcast_to view, and for y = a + b the same array object (the seed) for both inputs",
-)
 def test_gradients_returns_fresh_writable_arrays():
     """The arrays gradients() and grad() return are the caller's: writable, aliasing neither the seed nor each other."""
     g = grad(lambda t: t.sum())(np.ones(3))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_nnd import OPS, Tensor, enable_grad, gradients, hvp, numerical_gradient
@@ -39,27 +39,9 @@ def test_testing_module_has_input_strategies_for_exactly_the_registered_ops():
     assert set(OP_INPUT_STRATEGIES) == set(OPS)
 
 
-def hits_pow_zero_exponent_bug(case: OpCase, order: int) -> bool:
-    """Whether ``case`` meets the engine bug shown by ``test_pow_zero_exponent_has_zero_gradient_at_zero``.
-
-    ``Pow(p).backward`` computes ``p * a ** (p - 1)``; for ``p = 0`` at ``a = 0``
-    (or ``|a|`` so small that ``1 / a`` overflows) that is ``0 * inf = nan``. A
-    second derivative of ``a ** 1`` goes through ``a ** 0``, so it meets the
-    same bug. The generic tests skip exactly these cases (the xfail tests below
-    pin the bug down) so that they still check every other exponent and base.
-    For second order, the gradient is also evaluated at ``a +- eps`` by the
-    central difference, so bases within 2 eps of 0 are skipped there.
-    """
-    if case.name != "pow":
-        return False
-    risky, near = ({0.0}, 1e-300) if order == 1 else ({0.0, 1.0}, 2 * EPS)
-    return case.params["exponent"] in risky and bool((np.abs(case.inputs[0]) < near).any())
-
-
-def draw_case_and_weights(data: st.DataObject, name: str, order: int = 1) -> tuple[OpCase, np.ndarray]:
+def draw_case_and_weights(data: st.DataObject, name: str) -> tuple[OpCase, np.ndarray]:
     """An op case and a weight array ``w`` of its output's shape, for the VJP ``sum(w * op(x))``."""
     case = data.draw(op_inputs(name), label="case")
-    assume(not hits_pow_zero_exponent_bug(case, order))
     weights = data.draw(floats_arrays(case.forward().shape), label="weights")
     return case, weights
 
@@ -135,7 +117,7 @@ def test_second_order_vjp_equals_central_differences_of_the_gradient(name, data)
     eps/rtol/atol analysis applies one derivative higher (for ``a**-3`` at
     0.25 the relative truncation error is ``eps**2 / 6 * 30 / 0.25**2 ~ 8e-7``).
     """
-    case, weights = draw_case_and_weights(data, name, order=2)
+    case, weights = draw_case_and_weights(data, name)
     directions = [data.draw(floats_arrays(a.shape), label=f"u{i}") for i, a in enumerate(case.inputs)]
 
     def directional(arrays: tuple[np.ndarray, ...], create_graph: bool):
@@ -159,12 +141,6 @@ def test_second_order_vjp_equals_central_differences_of_the_gradient(name, data)
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(AssertionError, RuntimeWarning),
-    reason="engine bug: Pow(0).backward at a=0 computes 0 * 0**-1 = nan (with a RuntimeWarning); "
-    "d/da a**0 = 0 everywhere",
-)
 def test_pow_zero_exponent_has_zero_gradient_at_zero():
     """d/da (a ** 0) = 0 at every a, 0 included (a ** 0 is the constant 1, as NumPy has it)."""
     x = Tensor(np.array([0.0, 2.0]), requires_grad=True)
@@ -172,24 +148,11 @@ def test_pow_zero_exponent_has_zero_gradient_at_zero():
     np.testing.assert_array_equal(x.grad, [0.0, 0.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(AssertionError, RuntimeWarning),
-    reason="engine bug: the second backward of x ** 1 goes through Pow(0.0).backward, which is nan "
-    "(0 * 0**-1) at x = 0",
-)
 def test_second_derivative_of_first_power_is_zero_at_zero():
     """d2/dx2 (x ** 1) = 0, also at x = 0: hvp of sum(x ** 1) is 0."""
     np.testing.assert_array_equal(hvp(lambda x: (x**1).sum())(np.array([0.0, 1.0]), np.ones(2)), [0.0, 0.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine bug: Transpose.backward inverts the permutation with np.argsort(axes), which is wrong for "
-    "negative axes (np.transpose accepts them): for axes=(-1, 0) on a (2, 3) input argsort gives (0, 1), so the "
-    "(3, 2) gradient is not transposed back but reshaped to (2, 3) by unbroadcast: scrambled values",
-)
 def test_transpose_with_negative_axes_has_the_transposed_gradient():
     """x.transpose((-1, 0)) is x.T, so its VJP with g is g.T (negative axes count from the end, as in NumPy)."""
     x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)

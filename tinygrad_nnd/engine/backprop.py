@@ -93,10 +93,12 @@ def backpropagate(
             if op is None:
                 continue
             parents = node._parents
-            if create_graph:
-                input_grads = op.backward(g, node, *parents)
+            if state.anomaly:
+                with np.errstate(all="ignore"):  # the check below names the op instead of a warning
+                    input_grads = _apply_rule(node, g, create_graph)
+                check_finite(op.name, "backward", tuple(input_grads), [p.data.shape for p in parents])
             else:
-                input_grads = op.backward(g, node.data, *[p.data for p in parents])
+                input_grads = _apply_rule(node, g, create_graph)
             if on_step is not None:
                 on_step(node, g, input_grads)
             for parent, pg in zip(parents, input_grads):
@@ -106,6 +108,11 @@ def backpropagate(
                     pg = unbroadcast(pg, parent.data.shape)
                 previous = pending.get(parent)
                 pending[parent] = pg if previous is None else previous + pg
-            if state.anomaly:
-                check_finite(op.name, "backward", tuple(input_grads), [p.data.shape for p in parents])
     return results
+
+
+def _apply_rule(node: Tensor, g: Any, create_graph: bool) -> tuple[Any, ...]:
+    """Run the backward rule of ``node``'s op: on Tensors to record its graph, else on arrays."""
+    if create_graph:
+        return node._op.backward(g, node, *node._parents)
+    return node._op.backward(g, node.data, *[p.data for p in node._parents])

@@ -61,9 +61,10 @@ def gradients(
     result = []
     for x in inputs:
         g = found.get(x)
-        if g is None:
-            g = Tensor(np.zeros_like(x.data)) if create_graph else np.zeros_like(x.data)
-        result.append(g)
+        if create_graph:
+            result.append(Tensor(np.zeros_like(x.data)) if g is None else g)
+        else:  # a fresh array of x's dtype: rules may pass one array (or a read-only view) to several inputs
+            result.append(np.zeros_like(x.data) if g is None else np.array(g, dtype=x.data.dtype))
     return result
 
 

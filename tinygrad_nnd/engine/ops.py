@@ -229,6 +229,8 @@ class Pow(Op):
 
     def backward(self, g, out, a):
         p = self.exponent
+        if p == 0:  # a ** 0 is constant; p * a**(p - 1) would be 0 * inf = nan at a = 0
+            return (g * 0.0,)
         return (g * (p * a ** (p - 1)),)
 
 
@@ -442,7 +444,9 @@ class Transpose(Op):
     def backward(self, g, out, a):
         if self.axes is None:
             return (g.transpose(),)
-        return (g.transpose(tuple(np.argsort(self.axes))),)
+        # The inverse permutation: where each axis of a went. Negative axes count from the end.
+        inverse = np.argsort([axis % a.ndim for axis in self.axes])
+        return (g.transpose(tuple(int(axis) for axis in inverse)),)
 
 
 class GetItem(Op):

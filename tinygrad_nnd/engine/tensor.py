@@ -358,8 +358,10 @@ def _scalar_exponent(exponent: Any) -> float:
 
 
 def _axis(axis: Any) -> int | tuple[int, ...] | None:
-    if axis is None or isinstance(axis, int):
-        return axis
+    if axis is None:
+        return None
+    if isinstance(axis, (int, np.integer)):
+        return int(axis)
     return tuple(int(a) for a in axis)
 
 
