@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
     add_data_option(parser)
     add_network_options(parser)
     parser.add_argument(
-        "--precision", type=parse_positive_int, default=4, help="significant digits of the arrays shown (default: 4)"
+        "--precision", type=parse_positive_int, default=4, help="digits after the decimal point in the arrays shown (default: 4)"
     )
     parser.set_defaults(run=run)
 

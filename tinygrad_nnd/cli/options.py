@@ -136,7 +136,7 @@ def add_data_option(parser: argparse.ArgumentParser, default: str | None = "slee
         "--one-hot",
         action="store_true",
         help="for a CSV file: the single target column holds class labels (whole numbers); "
-        "train on one output per class and report the accuracy",
+        "the network has one output per class (and train reports the accuracy)",
     )
 
 

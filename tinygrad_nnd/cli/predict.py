@@ -21,7 +21,7 @@ Write the predictions of a model saved by 'train --save' for every row of a CSV
 file: a header row (the target names, or y0..yk), then one row per example,
 in the targets' own units.
 
-The model's MODEL.preprocessing.json names the input columns (picked from the
+The model's MODEL.npz.preprocessing.json names the input columns (picked from the
 file by name, so extra columns such as the targets are ignored) and their
 scaling. Without it (a model saved from Python), the file's columns are the
 inputs, in order, used as they are.

@@ -35,7 +35,7 @@ the targets are classes).
 Inputs are divided by the training rows' column maxima, as in the series (the
 test rows by the same numbers); targets by 100 for the sleep/study scores, by
 their training maxima for a CSV file (so they must be >= 0), not at all for
-classes. --save writes the model (.npz) and, next to it, MODEL.preprocessing.json
+classes. --save writes the model (.npz) and, next to it, MODEL.npz.preprocessing.json
 with the column names and these scales, which predict uses.
 """
 

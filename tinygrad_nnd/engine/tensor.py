@@ -160,7 +160,9 @@ class Tensor:
         return self.data.item()
 
     def __float__(self) -> float:
-        return float(self.data)
+        if self.data.size != 1:
+            raise TypeError(f"only a one-element tensor can be converted to a float, not shape {self.shape}")
+        return float(self.data.reshape(()))
 
     def __bool__(self) -> bool:
         # As NumPy: the truth of one element; a ValueError for several.
