@@ -50,6 +50,10 @@ class Op:
 
     name: ClassVar[str]
     n_inputs: ClassVar[int] = 1
+    #: Whether ``backward`` reads the input arrays / the output array. A replayed
+    #: graph (:class:`~tinygrad_nnd.engine.tape.Tape`) frees values no rule reads.
+    saves_inputs: ClassVar[bool] = True
+    saves_output: ClassVar[bool] = True
     __slots__ = ("needs",)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -108,6 +112,8 @@ class Add(Op):
 
     name = "add"
     n_inputs = 2
+    saves_inputs = False
+    saves_output = False
     __slots__ = ()
 
     def forward(self, a, b):
@@ -122,6 +128,8 @@ class Sub(Op):
 
     name = "sub"
     n_inputs = 2
+    saves_inputs = False
+    saves_output = False
     __slots__ = ()
 
     def forward(self, a, b):
@@ -136,6 +144,7 @@ class Mul(Op):
 
     name = "mul"
     n_inputs = 2
+    saves_output = False
     __slots__ = ()
 
     def forward(self, a, b):
@@ -168,6 +177,7 @@ class MatMul(Op):
 
     name = "dot"
     n_inputs = 2
+    saves_output = False
     __slots__ = ()
 
     def forward(self, a, b):
@@ -200,6 +210,8 @@ class Neg(Op):
     """``c = -a``;  dc/da = -1."""
 
     name = "neg"
+    saves_inputs = False
+    saves_output = False
     __slots__ = ()
 
     def forward(self, a):
@@ -213,6 +225,7 @@ class Pow(Op):
     """``c = a ** p`` for a constant scalar ``p``;  dc/da = p * a**(p - 1)."""
 
     name = "pow"
+    saves_output = False
     __slots__ = ("exponent",)
 
     def __init__(self, exponent: float):
@@ -238,6 +251,7 @@ class Square(Op):
     """``c = a ** 2``;  dc/da = 2a."""
 
     name = "square"
+    saves_output = False
     __slots__ = ()
 
     def forward(self, a):
@@ -251,6 +265,7 @@ class Exp(Op):
     """``c = e ** a``;  dc/da = e ** a = c."""
 
     name = "exp"
+    saves_inputs = False
     __slots__ = ()
 
     def forward(self, a):
@@ -264,6 +279,7 @@ class Log(Op):
     """Natural logarithm ``c = ln(a)``;  dc/da = 1/a. Refuses negative inputs."""
 
     name = "log"
+    saves_output = False
     __slots__ = ()
 
     def forward(self, a):
@@ -280,6 +296,7 @@ class Tanh(Op):
     """``c = tanh(a)``;  dc/da = 1 - tanh(a)**2 = 1 - c**2."""
 
     name = "tanh"
+    saves_inputs = False
     __slots__ = ()
 
     def forward(self, a):
@@ -300,6 +317,7 @@ class Sigmoid(Op):
     """
 
     name = "sigmoid"
+    saves_inputs = False
     __slots__ = ()
 
     def forward(self, a):
@@ -318,6 +336,8 @@ class Relu(Op):
     """``c = max(a, 0)``;  dc/da = 1 where a > 0, else 0 (0 at a = 0, by convention)."""
 
     name = "relu"
+    saves_inputs = False
+    saves_output = False
     __slots__ = ("mask",)
 
     def forward(self, a):
@@ -363,6 +383,7 @@ class Sum(Op):
     """``c = sum(a, axis)``;  each summed element gets the gradient of its sum."""
 
     name = "sum"
+    saves_output = False
     __slots__ = ("axis", "keepdims")
 
     def __init__(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False):
@@ -401,6 +422,8 @@ class BroadcastTo(Op):
     """``c = broadcast_to(a, shape)``; the gradient is summed back by :func:`unbroadcast`."""
 
     name = "broadcast_to"
+    saves_inputs = False
+    saves_output = False
     __slots__ = ("shape",)
 
     def __init__(self, shape: tuple[int, ...]):
@@ -417,6 +440,7 @@ class Reshape(Op):
     """``c = a.reshape(shape)``;  the gradient is reshaped back."""
 
     name = "reshape"
+    saves_output = False
     __slots__ = ("shape",)
 
     def __init__(self, shape: tuple[int, ...]):
@@ -433,6 +457,7 @@ class Transpose(Op):
     """``c = a.transpose(axes)`` (reversed axes by default);  the gradient is transposed back."""
 
     name = "transpose"
+    saves_output = False
     __slots__ = ("axes",)
 
     def __init__(self, axes: tuple[int, ...] | None = None):
@@ -457,6 +482,7 @@ class GetItem(Op):
     """
 
     name = "getitem"
+    saves_output = False
     __slots__ = ("index",)
 
     def __init__(self, index: Any):
@@ -481,6 +507,8 @@ class ScatterAdd(Op):
     """``c = zeros(shape); c[index] += a``: the adjoint of :class:`GetItem`, whose gradient is ``g[index]``."""
 
     name = "scatter_add"
+    saves_inputs = False
+    saves_output = False
     __slots__ = ("index", "shape")
 
     def __init__(self, index: Any, shape: tuple[int, ...]):

@@ -26,6 +26,7 @@ import numpy as np
 from scipy.special import expit
 
 from ..engine import Tensor
+from ..engine.tape import Tape
 from .activations import sigmoid_prime
 
 
@@ -254,11 +255,25 @@ class NeuralNetwork:
         return self.cost_and_gradients(X, y)[1]
 
     def cost_and_gradients(self, X: Any, y: Any) -> tuple[float, np.ndarray]:
-        """``(J, dJ/dW)`` from one forward and one backward pass (the gradient flattened)."""
-        weights = [Tensor(W, requires_grad=True, name=f"W_{l}") for l, W in enumerate(self.weights, start=1)]
-        J = self.cost_tensor(X, y, weights)
-        J.backward()
-        return float(J.data), np.concatenate([W.grad.ravel() for W in weights])
+        """``(J, dJ/dW)`` from one forward and one backward pass (the gradient flattened).
+
+        The graph of the cost is recorded once per data shape and replayed on the
+        current weights and data (:class:`~tinygrad_nnd.engine.tape.Tape`): the
+        cost has no branches, so every call would record the same graph again.
+        """
+        X, y = self.check_data(X, y)
+        J, gradients = self._cost_tape(X, y).value_and_grad(self.weights, [X, y])
+        return float(J.reshape(())), np.concatenate([g.ravel() for g in gradients])
+
+    def _cost_tape(self, X: np.ndarray, y: np.ndarray) -> Tape:
+        """The recorded graph of the cost for data of these shapes (recorded on first use)."""
+        key = (self.layer_sizes, self.Lambda, self.mean_cost, X.shape, y.shape)
+        if getattr(self, "_tape_key", None) != key:
+            weights = [Tensor(W, requires_grad=True, name=f"W_{l}") for l, W in enumerate(self.weights, start=1)]
+            data = [Tensor(X, name="X"), Tensor(y, name="y")]
+            self._tape = Tape(self._cost(*data, weights), weights, data)
+            self._tape_key = key
+        return self._tape
 
     def cost_function_prime(self, X: Any, y: Any) -> tuple[np.ndarray, ...]:
         """The gradient by the series' hand-written chain rule (Part IV), one matrix per layer.

@@ -1,0 +1,117 @@
+"""The Tape: a recorded graph replayed on new values gives what a freshly recorded graph gives.
+
+NeuralNetwork.cost_and_gradients (and so Trainer) runs on a Tape, so these
+properties are what make its speed safe: same numbers as the Tensor graph, and
+a new recording whenever the recorded one would no longer fit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygrad_nnd import OPS, NeuralNetwork, Tensor, gradients
+from tinygrad_nnd.engine.tape import Tape
+from tinygrad_nnd.testing import floats_arrays, op_inputs
+
+OP_NAMES = sorted(OPS)
+
+
+@pytest.mark.parametrize("name", OP_NAMES)
+@settings(max_examples=20)
+@given(data=st.data())
+def test_an_op_that_says_it_does_not_save_a_value_computes_its_backward_without_it(name, data):
+    """Op.saves_inputs / saves_output are honest: the rule gives the same gradients with None in their place.
+
+    The Tape frees the values no rule reads; an op that claimed too little would
+    fail here (a TypeError on None, or different numbers) before it could fail there.
+    """
+    case = data.draw(op_inputs(name))
+    op = case.make_op()
+    op.needs = (True,) * len(case.inputs)
+    out = np.asarray(op.forward(*case.inputs))
+    g = data.draw(floats_arrays(out.shape))
+    full = op.backward(g, out, *case.inputs)
+    lean = op.backward(
+        g,
+        out if op.saves_output else None,
+        *(case.inputs if op.saves_inputs else (None,) * len(case.inputs)),
+    )
+    for got, want in zip(lean, full):
+        np.testing.assert_array_equal(got, want)  # the same arithmetic: exactly equal
+
+
+def _networks():
+    return st.tuples(
+        st.lists(st.integers(1, 5), min_size=3, max_size=4).map(tuple),
+        st.integers(1, 8),
+        st.sampled_from([0.0, 1e-3]),
+        st.booleans(),
+        st.integers(0, 2**16),
+    )
+
+
+@settings(max_examples=30)
+@given(_networks())
+def test_replayed_cost_and_gradient_equal_a_freshly_recorded_graph_at_every_new_point(spec):
+    """For new weights and new data of the same shapes, the replay equals a new Tensor graph (to rounding)."""
+    layer_sizes, n, Lambda, mean_cost, seed = spec
+    rng = np.random.default_rng(seed)
+    N = NeuralNetwork(layer_sizes, seed=seed, Lambda=Lambda, mean_cost=mean_cost)
+    for _ in range(3):  # the first call records, the next ones replay
+        N.weights = [rng.normal(size=W.shape) for W in N.weights]
+        X, y = rng.normal(size=(n, layer_sizes[0])), rng.random((n, layer_sizes[-1]))
+        J, gradient = N.cost_and_gradients(X, y)
+        weights = [Tensor(W, requires_grad=True) for W in N.weights]
+        J_fresh = N.cost_tensor(X, y, weights)
+        fresh = np.concatenate([g.ravel() for g in gradients(J_fresh, weights)])
+        # The same ops on the same arrays in the same order: equal up to summation order (none differs here).
+        assert J == pytest.approx(float(J_fresh.data), rel=1e-14, abs=1e-300)
+        np.testing.assert_allclose(gradient, fresh, rtol=1e-13, atol=1e-300)
+
+
+def test_changing_Lambda_or_the_data_shape_records_a_new_graph():
+    """The recorded graph is keyed on what shapes it: Lambda, mean_cost, layer sizes and data shapes."""
+    N = NeuralNetwork(seed=0)
+    X, y = np.random.default_rng(0).random((3, 2)), np.random.default_rng(1).random((3, 1))
+    N.cost_and_gradients(X, y)
+    first = N._cost_tape(X, y)
+    assert N._cost_tape(X.copy(), y.copy()) is first  # same shapes: replayed
+    N.Lambda = 0.5
+    assert N._cost_tape(X, y) is not first
+    hand = N.compute_gradients_by_hand(X, y)
+    np.testing.assert_allclose(N.compute_gradients(X, y), hand, rtol=1e-12)
+    bigger = np.vstack([X, X]), np.vstack([y, y])
+    np.testing.assert_allclose(N.compute_gradients(*bigger), N.compute_gradients_by_hand(*bigger), rtol=1e-12)
+
+
+def test_data_changed_in_place_is_seen_by_the_replay():
+    """The replay reads the data it is given at each call, not a copy made when it recorded."""
+    N = NeuralNetwork(seed=0)
+    X, y = np.random.default_rng(0).random((3, 2)), np.random.default_rng(1).random((3, 1))
+    N.cost_and_gradients(X, y)
+    X *= 2.0
+    np.testing.assert_allclose(N.compute_gradients(X, y), N.compute_gradients_by_hand(X, y), rtol=1e-12)
+
+
+def test_the_replay_frees_z_2_and_z_3_which_no_backward_rule_reads():
+    """Only the sigmoid reads z_l, and its rule needs its output: z_2 and z_3 are freed after their sigmoid."""
+    N = NeuralNetwork(seed=0)
+    X, y = np.ones((3, 2)), np.ones((3, 1))
+    tape = N._cost_tape(X, y)
+    freed = sorted(i for after in tape.release_after for i in after)
+    assert [tape.ops[i].name for i in freed] == ["dot", "dot"]
+
+
+def test_a_tape_refuses_inputs_of_other_shapes_and_non_scalar_results():
+    """A tape only fits the shapes it recorded, and only a one-element result."""
+    w = Tensor(np.zeros(2), requires_grad=True)
+    tape = Tape((w * w).sum(), [w])
+    with pytest.raises(ValueError, match="shapes"):
+        tape.value_and_grad([np.zeros(3)])
+    with pytest.raises(ValueError, match="one element"):
+        Tape(w * w, [w])
+    with pytest.raises(ValueError, match="require a gradient"):
+        Tape((w * w).sum(), [Tensor(np.zeros(2))])
