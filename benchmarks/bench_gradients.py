@@ -1081,19 +1081,20 @@ def render_machine(machine: dict[str, str]) -> list[str]:
 def render_timings(results: Sequence[Result], settings: Settings) -> list[str]:
     rows = []
     for size in settings.sizes:
-        seed, best, forward = (_median(results, size, k) for k in (SEED, BEST, FORWARD))
+        seed, plain, best, forward = (_median(results, size, k) for k in (SEED, PLAIN, BEST, FORWARD))
         for contender in CONTENDERS:
             r = _timing(results, size, contender.key)
             if r is None:
                 continue
             if r.median_s is None:
-                rows.append([size, contender.label, r.status, "-", "-", "-", "-", "-", "-"])
+                rows.append([size, contender.label, r.status, "-", "-", "-", "-", "-", "-", "-"])
                 continue
             rows.append([
                 size,
                 contender.label,
                 format_seconds(r.median_s),
                 format_ratio(r.median_s, seed),
+                format_ratio(r.median_s, plain),
                 format_ratio(r.median_s, best),
                 format_ratio(r.median_s, forward),
                 f"{100 * (r.iqr_s or 0.0) / r.median_s:.1f}%",
@@ -1110,10 +1111,10 @@ def render_timings(results: Sequence[Result], settings: Settings) -> list[str]:
         ),
         "",
         *table(
-            ["size", "contender", "median", "vs seed NumPy", "vs NumPy `s*(1-s)`", "vs forward", "IQR / median",
-             "min", "calls x rounds"],
+            ["size", "contender", "median", "vs seed NumPy", "vs NumPy `s*(1-s)`", "vs in-place NumPy", "vs forward",
+             "IQR / median", "min", "calls x rounds"],
             rows,
-            "llrrrrrrr",
+            "llrrrrrrrr",
         ),
     ]
 
@@ -1146,9 +1147,15 @@ def render_bfgs(results: Sequence[Result]) -> list[str]:
 
 def render_memory(results: Sequence[Result]) -> list[str]:
     peaks = [r for r in results if isinstance(r, PeakMemoryResult)]
+    plain = next(r.peak_bytes for r in peaks if r.contender == PLAIN)
     best = next(r.peak_bytes for r in peaks if r.contender == BEST)
     rows = [
-        [CONTENDER_BY_KEY[r.contender].label, format_bytes(r.peak_bytes), format_ratio(r.peak_bytes, best)]
+        [
+            CONTENDER_BY_KEY[r.contender].label,
+            format_bytes(r.peak_bytes),
+            format_ratio(r.peak_bytes, plain),
+            format_ratio(r.peak_bytes, best),
+        ]
         for r in peaks
     ]
     growths = [r for r in results if isinstance(r, GrowthResult)]
@@ -1169,7 +1176,7 @@ def render_memory(results: Sequence[Result]) -> list[str]:
         "",
         "`tracemalloc` peak during the call (NumPy reports its buffers to it); inputs already allocated.",
         "",
-        *table(["contender", "peak traced", "vs NumPy `s*(1-s)`"], rows, "lrr"),
+        *table(["contender", "peak traced", "vs NumPy `s*(1-s)`", "vs in-place NumPy"], rows, "lrrr"),
         "",
         f"## Memory over repeated calls ({growth_size})",
         "",
