@@ -219,3 +219,53 @@ def test_reductions_accept_a_numpy_integer_axis_like_numpy(reduction):
     x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     result = getattr(x, reduction)(axis=np.int64(0))
     np.testing.assert_array_equal(result.data, getattr(np, reduction)(x.data, axis=0))
+
+
+def test_np_array_of_a_tensor_is_a_copy_and_np_asarray_is_not():
+    """np.array(t) copies (writing to it leaves the tensor and the user's array alone); np.asarray(t) does not."""
+    a = np.array([1.0, 2.0])
+    t = Tensor(a, requires_grad=True)
+    copy = np.array(t)
+    copy[:] = 5.0
+    assert a.tolist() == [1.0, 2.0] and t.data.tolist() == [1.0, 2.0]
+    assert np.asarray(t) is t.data
+
+
+def test_python_numbers_keep_a_float32_tensor_float32_and_grad_keeps_the_leaf_dtype():
+    """As with NumPy arrays, float32 * 0.5 stays float32; .grad has the leaf's dtype after every backward."""
+    x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    y = (x * 0.5 + 1).sum()
+    assert y.dtype == np.float32
+    y.backward()
+    y.backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "make, pattern",
+    [
+        (lambda x: x.sum(axis=1.5), r"^sum: axis must be"),
+        (lambda x: x.mean(axis=(0.5,)), r"^mean: axis must be"),
+        (lambda x: x.reshape(2.9, 3), r"^reshape: a shape is a tuple of integers"),
+        (lambda x: x.reshape("a"), r"^reshape: a shape is a tuple of integers"),
+    ],
+)
+def test_non_integer_axes_and_shapes_are_refused_naming_the_op(make, pattern):
+    """A float or string axis or shape is a TypeError naming the op, never silently truncated."""
+    with pytest.raises(TypeError, match=pattern):
+        make(Tensor(np.ones((2, 3))))
+
+
+def test_an_infinite_exponent_is_computed_not_an_overflow_error():
+    """x ** inf is NumPy's value (0 below 1, inf above), not an OverflowError from the exponent check."""
+    with np.errstate(over="ignore"):
+        assert (Tensor([0.5, 2.0]) ** float("inf")).data.tolist() == [0.0, float("inf")]
+
+
+def test_a_plain_backward_after_create_graph_resets_grad_tensor():
+    """grad_tensor is the differentiable form of grad; once grad moves on without it, it is None."""
+    x = Tensor(2.0, requires_grad=True)
+    (x**3).backward(create_graph=True)
+    assert float(x.grad_tensor) == 12.0
+    (x**3).backward()
+    assert x.grad_tensor is None and float(x.grad) == 24.0

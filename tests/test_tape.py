@@ -113,5 +113,103 @@ def test_a_tape_refuses_inputs_of_other_shapes_and_non_scalar_results():
         tape.value_and_grad([np.zeros(3)])
     with pytest.raises(ValueError, match="one element"):
         Tape(w * w, [w])
-    with pytest.raises(ValueError, match="require a gradient"):
+    with pytest.raises(ValueError, match="requires a gradient"):
         Tape((w * w).sum(), [Tensor(np.zeros(2))])
+
+
+def test_detect_anomaly_catches_nan_weights_in_the_networks_replayed_cost():
+    """Inside detect_anomaly the replay checks each op like the Tensor graph: NaN in W_1 names the dot."""
+    from tinygrad_nnd import AnomalyError, detect_anomaly
+
+    N = NeuralNetwork(seed=0)
+    X, y = np.ones((3, 2)), np.ones((3, 1))
+    N.cost_and_gradients(X, y)  # recorded outside, replayed inside
+    N.W_1[0, 0] = np.nan
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"^dot forward produced NaN"):
+        N.cost_and_gradients(X, y)
+
+
+def test_replaying_a_relu_tape_leaves_the_recorded_graph_and_other_threads_alone():
+    """relu's rule keeps no state: a replay at other values changes neither the recorded graph's gradient
+    nor the gradient another thread replays at the same time."""
+    import threading
+
+    w = Tensor(np.array([1.0, -1.0]), requires_grad=True)
+    J = (w.relu() * np.array([2.0, 3.0])).sum()
+    tape = Tape(J, [w])
+    tape.value_and_grad([np.array([-1.0, 1.0])])
+    J.backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 0.0])
+
+    wrong: list[np.ndarray] = []
+
+    def replay(sign: float) -> None:
+        for _ in range(300):
+            _, (g,) = tape.value_and_grad([np.array([sign, -sign])])
+            expected = np.array([2.0, 0.0]) if sign > 0 else np.array([0.0, 3.0])
+            if not np.array_equal(g, expected):
+                wrong.append(g)
+
+    threads = [threading.Thread(target=replay, args=(s,)) for s in (1.0, -1.0, 1.0, -1.0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not wrong
+
+
+def test_a_tape_input_must_be_a_leaf():
+    """An inner node as an input would be overwritten by its own op: refused."""
+    w = Tensor(np.ones(2), requires_grad=True)
+    h = w * 3.0
+    with pytest.raises(ValueError, match="leaf"):
+        Tape((h * h).sum(), [h])
+
+
+def test_the_replayed_result_is_not_an_array_the_caller_gave():
+    """A root that is a view of an input comes back as a fresh array."""
+    w = Tensor(np.ones((1, 1)), requires_grad=True)
+    tape = Tape(w.reshape(()), [w])
+    given = np.array([[4.0]])
+    J, _ = tape.value_and_grad([given])
+    J[...] = 0.0
+    assert given[0, 0] == 4.0
+
+
+def test_threads_differentiating_one_network_on_batches_of_different_shapes_get_right_answers():
+    """The network's recorded graph is swapped as a whole: no thread replays a graph of another shape."""
+    import threading
+
+    N = NeuralNetwork(seed=0)
+    rng = np.random.default_rng(0)
+    batches = [(rng.random((n, 2)), rng.random((n, 1))) for n in (1, 2, 3, 4)]
+    expected = [N.compute_gradients_by_hand(X, y) for X, y in batches]
+    failures: list[str] = []
+
+    def work(k: int) -> None:
+        for _ in range(200):
+            try:
+                got = N.compute_gradients(*batches[k])
+            except ValueError as error:
+                failures.append(str(error))
+                return
+            if not np.allclose(got, expected[k], rtol=1e-12, atol=1e-15):
+                failures.append(f"batch {k}: wrong gradient")
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+
+
+def test_compute_gradients_works_inside_no_grad_even_on_first_use():
+    """The network records its cost graph with recording on, whatever the caller's mode."""
+    from tinygrad_nnd import no_grad
+
+    N = NeuralNetwork(seed=0)
+    X, y = np.ones((3, 2)), np.ones((3, 1))
+    with no_grad():
+        got = N.compute_gradients(X, y)
+    np.testing.assert_allclose(got, N.compute_gradients_by_hand(X, y), rtol=1e-12)

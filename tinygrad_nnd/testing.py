@@ -380,7 +380,7 @@ class OpCase:
     """One drawn test case of an op: its constructor parameters and its input arrays.
 
     A fresh op object is made for every use (:meth:`make_op`): ops keep state
-    between forward and backward (``needs``, relu's mask), so one op object
+    between recording and backward (``needs``), so one op object
     must not serve two graph nodes.
 
     Attributes

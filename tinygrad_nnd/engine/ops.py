@@ -233,7 +233,7 @@ class Pow(Op):
 
     def forward(self, a):
         p = self.exponent
-        if p != int(p) and (a < 0).any():
+        if not float(p).is_integer() and (a < 0).any():
             raise ValueError(
                 f"pow: a negative base to the non-integer power {p} is not a real number "
                 f"(smallest base {a.min()})"
@@ -333,22 +333,23 @@ class Sigmoid(Op):
 
 
 class Relu(Op):
-    """``c = max(a, 0)``;  dc/da = 1 where a > 0, else 0 (0 at a = 0, by convention)."""
+    """``c = max(a, 0)``;  dc/da = 1 where a > 0, else 0 (0 at a = 0, by convention).
+
+    The rule reads the output: ``c > 0`` exactly where ``a > 0``. The mask is a
+    constant of the graph (the derivative of a step is 0), so it is taken from the
+    output's values even when the rule runs on Tensors.
+    """
 
     name = "relu"
     saves_inputs = False
-    saves_output = False
-    __slots__ = ("mask",)
+    __slots__ = ()
 
     def forward(self, a):
-        self.mask = a > 0  # a constant of the graph: the derivative of a step is 0
         return np.maximum(a, 0.0)
 
     def backward(self, g, out, a):
-        return (g * self.mask,)
-
-    def describe(self) -> str:
-        return self.name
+        mask = (out if _is_array(out) else out.data) > 0
+        return (g * mask,)
 
 
 # ---------------------------------------------------------------- reductions

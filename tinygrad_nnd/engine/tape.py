@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .backprop import topological_order
+from .modes import check_finite, state
 from .ops import Op, unbroadcast
 from .tensor import Tensor
 
@@ -62,8 +63,8 @@ class Tape:
             raise ValueError(f"Tape: the result must have one element, got shape {root.shape}")
         nodes = topological_order(root)  # the root comes last
         slot = {node: i for i, node in enumerate(nodes)}
-        if any(x not in slot for x in inputs):
-            raise ValueError("Tape: every input must require a gradient and lead to the result")
+        if any(x not in slot or x._op is not None for x in inputs):
+            raise ValueError("Tape: every input must be a leaf that requires a gradient and leads to the result")
         # The value table: one entry per node, then one per data array.
         slot.update({d: len(nodes) + k for k, d in enumerate(data)})
         self.n_nodes = len(nodes)
@@ -130,7 +131,7 @@ class Tape:
             op = ops[i]
             if op is not None:
                 inputs = [out[p] if type(p) is int else p for p in parents[i]]
-                out[i] = np.asarray(op.forward(*inputs))
+                out[i] = np.asarray(self._run(op, "forward", op.forward, *inputs))
                 args[i] = inputs if op.saves_inputs else self.no_inputs[i]
                 for released in self.release_after[i]:
                     out[released] = None
@@ -140,7 +141,7 @@ class Tape:
             op, g = ops[i], grads[i]
             if op is None or g is None:
                 continue
-            for p, pg in zip(parents[i], op.backward(g, out[i], *args[i])):
+            for p, pg in zip(parents[i], self._run(op, "backward", op.backward, g, out[i], *args[i])):
                 if pg is None or type(p) is not int or p >= n:  # no gradient for constants or data
                     continue
                 if pg.shape != self.shapes[p]:
@@ -150,4 +151,15 @@ class Tape:
             np.zeros(shape) if grads[i] is None else np.array(grads[i], dtype=np.float64)
             for i, shape in zip(self.input_slots, self.input_shapes)
         ]
-        return out[n - 1], input_grads
+        return np.array(out[n - 1]), input_grads
+
+    @staticmethod
+    def _run(op: Op, stage: str, rule: Any, *arrays: Any) -> Any:
+        """Call ``rule``; inside ``detect_anomaly()``, check its result as the Tensor graph does."""
+        if not state.anomaly:
+            return rule(*arrays)
+        with np.errstate(all="ignore"):  # the check names the op instead of a warning
+            result = rule(*arrays)
+        shapes = [np.shape(a) for a in arrays[2 if stage == "backward" else 0 :] if a is not None]
+        check_finite(op.name, stage, result, shapes)
+        return result

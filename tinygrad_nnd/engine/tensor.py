@@ -8,6 +8,7 @@ Tensors. ``backward()`` walks that graph from the output back to the leaves.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any, Union
 
@@ -149,7 +150,8 @@ class Tensor:
         return f"Tensor({body}{extras})"
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        # NumPy's protocol: np.array(t) asks for a copy, np.asarray(t) for none if possible.
+        return np.array(self.data, dtype=dtype, copy=copy)
 
     def numpy(self) -> np.ndarray:
         """The values as an ndarray (the same array as :attr:`data`)."""
@@ -186,7 +188,8 @@ class Tensor:
         create_graph : bool, optional
             Also record the graph of the backward pass itself, so the gradient can be
             differentiated again. The differentiable gradient is put in each leaf's
-            :attr:`grad_tensor` (and its values in :attr:`grad`, as always).
+            :attr:`grad_tensor` (and its values in :attr:`grad`, as always); a later
+            ``backward()`` without it resets :attr:`grad_tensor` to None.
 
         Raises
         ------
@@ -207,8 +210,11 @@ class Tensor:
             if create_graph:
                 leaf.grad_tensor = g if leaf.grad_tensor is None else leaf.grad_tensor + g
                 g = g.data
-            # A fresh array: ops may pass one gradient array to several inputs.
-            leaf.grad = np.array(g, dtype=leaf.data.dtype) if leaf.grad is None else leaf.grad + g
+            else:  # grad_tensor would no longer match grad
+                leaf.grad_tensor = None
+            # A fresh array of the leaf's dtype: ops may pass one gradient array to several inputs.
+            total = g if leaf.grad is None else leaf.grad + g
+            leaf.grad = np.array(total, dtype=leaf.data.dtype)
 
     def _seed_gradient(self, gradient: ArrayLike | None) -> np.ndarray:
         if gradient is None:
@@ -316,21 +322,21 @@ class Tensor:
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Sum of all elements, or along ``axis``, as ``np.sum``."""
-        return apply(ops.Sum(_axis(axis), keepdims), self)
+        return apply(ops.Sum(_axis(axis, "sum"), keepdims), self)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Mean of all elements, or along ``axis``, as ``np.mean``."""
-        return apply(ops.Mean(_axis(axis), keepdims), self)
+        return apply(ops.Mean(_axis(axis, "mean"), keepdims), self)
 
     def reshape(self, *shape: Any) -> Tensor:
         """The same values in a new shape (``x.reshape(2, 3)`` or ``x.reshape((2, 3))``)."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return apply(ops.Reshape(tuple(int(n) for n in shape)), self)
+        return apply(ops.Reshape(_shape(shape, "reshape")), self)
 
     def transpose(self, axes: tuple[int, ...] | None = None) -> Tensor:
         """Permute the axes (reverse them by default), as ``np.transpose``."""
-        return apply(ops.Transpose(None if axes is None else tuple(axes)), self)
+        return apply(ops.Transpose(None if axes is None else _shape(axes, "transpose")), self)
 
     @property
     def T(self) -> Tensor:
@@ -339,14 +345,14 @@ class Tensor:
 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         """This tensor broadcast to ``shape``, as ``np.broadcast_to``."""
-        return apply(ops.BroadcastTo(tuple(shape)), self)
+        return apply(ops.BroadcastTo(_shape(shape, "broadcast_to")), self)
 
     def __getitem__(self, index: Any) -> Tensor:
         return apply(ops.GetItem(_plain_index(index)), self)
 
     def scatter_add(self, index: Any, shape: tuple[int, ...]) -> Tensor:
         """Zeros of ``shape`` with this tensor added at ``index`` (the adjoint of indexing)."""
-        return apply(ops.ScatterAdd(_plain_index(index), tuple(shape)), self)
+        return apply(ops.ScatterAdd(_plain_index(index), _shape(shape, "scatter_add")), self)
 
 
 def _scalar_exponent(exponent: Any) -> float:
@@ -359,12 +365,20 @@ def _scalar_exponent(exponent: Any) -> float:
     return float(exponent)
 
 
-def _axis(axis: Any) -> int | tuple[int, ...] | None:
-    if axis is None:
-        return None
-    if isinstance(axis, (int, np.integer)):
-        return int(axis)
-    return tuple(int(a) for a in axis)
+def _axis(axis: Any, who: str) -> int | tuple[int, ...] | None:
+    try:
+        if axis is None or isinstance(axis, (int, np.integer)):
+            return None if axis is None else operator.index(axis)
+        return tuple(operator.index(a) for a in axis)
+    except TypeError:
+        raise TypeError(f"{who}: axis must be None, an integer or a tuple of integers, got {axis!r}") from None
+
+
+def _shape(shape: Any, who: str) -> tuple[int, ...]:
+    try:
+        return tuple(operator.index(n) for n in shape)
+    except TypeError:
+        raise TypeError(f"{who}: a shape is a tuple of integers, got {shape!r}") from None
 
 
 def _plain_index(index: Any) -> Any:
@@ -383,7 +397,7 @@ def apply(op: ops.Op, *inputs: ArrayLike) -> Tensor:
     ``no_grad()`` nothing is recorded.
     """
     # This runs once per op: list comprehensions, not generators, keep it cheap.
-    tensors = [x if isinstance(x, Tensor) else Tensor._result(as_array(x, op.name), None, ()) for x in inputs]
+    tensors = [x if isinstance(x, Tensor) else _constant(x, op.name, inputs) for x in inputs]
     arrays = [t.data for t in tensors]
     try:
         if state.anomaly:
@@ -402,6 +416,15 @@ def apply(op: ops.Op, *inputs: ArrayLike) -> Tensor:
             op.needs = needs
             return Tensor._result(out, op, tuple(tensors))
     return Tensor._result(out, None, ())
+
+
+def _constant(x: Any, who: str, inputs: tuple[Any, ...]) -> Tensor:
+    """A non-Tensor operand as a constant Tensor. A Python number takes the dtype of the
+    Tensor it meets, as NumPy's own scalars do (``float32 * 0.5`` stays float32)."""
+    if type(x) in (int, float, bool):
+        like = next(t.data.dtype for t in inputs if isinstance(t, Tensor))
+        return Tensor._result(np.asarray(x, dtype=like if like.kind == "f" else np.float64), None, ())
+    return Tensor._result(as_array(x, who), None, ())
 
 
 def _with_context(error: Exception, op: ops.Op, arrays: list[np.ndarray]) -> Exception:

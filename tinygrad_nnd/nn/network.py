@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from ..engine import Tensor
+from ..engine import Tensor, enable_grad
 from ..engine.tape import Tape
 from .activations import sigmoid_prime
 
@@ -268,12 +268,15 @@ class NeuralNetwork:
     def _cost_tape(self, X: np.ndarray, y: np.ndarray) -> Tape:
         """The recorded graph of the cost for data of these shapes (recorded on first use)."""
         key = (self.layer_sizes, self.Lambda, self.mean_cost, X.shape, y.shape)
-        if getattr(self, "_tape_key", None) != key:
-            weights = [Tensor(W, requires_grad=True, name=f"W_{l}") for l, W in enumerate(self.weights, start=1)]
-            data = [Tensor(X, name="X"), Tensor(y, name="y")]
-            self._tape = Tape(self._cost(*data, weights), weights, data)
-            self._tape_key = key
-        return self._tape
+        cached = getattr(self, "_tape", None)  # (key, tape), replaced as one: safe for threads
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        weights = [Tensor(W, requires_grad=True, name=f"W_{l}") for l, W in enumerate(self.weights, start=1)]
+        data = [Tensor(X, name="X"), Tensor(y, name="y")]
+        with enable_grad():  # record even when called inside no_grad()
+            tape = Tape(self._cost(*data, weights), weights, data)
+        self._tape = (key, tape)
+        return tape
 
     def cost_function_prime(self, X: Any, y: Any) -> tuple[np.ndarray, ...]:
         """The gradient by the series' hand-written chain rule (Part IV), one matrix per layer.
