@@ -126,12 +126,14 @@ class Tape:
         for i, value in zip(self.input_slots, values):
             out[i] = value
         parents, ops, n = self.parents, self.ops, self.n_nodes
+        checked = state.anomaly  # inside detect_anomaly(), every result is checked
         args: list[Any] = [None] * n
         for i in range(n):  # forward: inputs first
             op = ops[i]
             if op is not None:
                 inputs = [out[p] if type(p) is int else p for p in parents[i]]
-                out[i] = np.asarray(self._run(op, "forward", op.forward, *inputs))
+                result = self._checked(op, "forward", op.forward, *inputs) if checked else op.forward(*inputs)
+                out[i] = np.asarray(result)
                 args[i] = inputs if op.saves_inputs else self.no_inputs[i]
                 for released in self.release_after[i]:
                     out[released] = None
@@ -141,7 +143,11 @@ class Tape:
             op, g = ops[i], grads[i]
             if op is None or g is None:
                 continue
-            for p, pg in zip(parents[i], self._run(op, "backward", op.backward, g, out[i], *args[i])):
+            if checked:
+                input_grads = self._checked(op, "backward", op.backward, g, out[i], *args[i])
+            else:
+                input_grads = op.backward(g, out[i], *args[i])
+            for p, pg in zip(parents[i], input_grads):
                 if pg is None or type(p) is not int or p >= n:  # no gradient for constants or data
                     continue
                 if pg.shape != self.shapes[p]:
@@ -154,12 +160,11 @@ class Tape:
         return np.array(out[n - 1]), input_grads
 
     @staticmethod
-    def _run(op: Op, stage: str, rule: Any, *arrays: Any) -> Any:
-        """Call ``rule``; inside ``detect_anomaly()``, check its result as the Tensor graph does."""
-        if not state.anomaly:
-            return rule(*arrays)
+    def _checked(op: Op, stage: str, rule: Any, *arrays: Any) -> Any:
+        """Call ``rule`` and check its result for NaN and inf, as the Tensor graph does in ``detect_anomaly()``."""
         with np.errstate(all="ignore"):  # the check names the op instead of a warning
             result = rule(*arrays)
         shapes = [np.shape(a) for a in arrays[2 if stage == "backward" else 0 :] if a is not None]
         check_finite(op.name, stage, result, shapes)
         return result
+
