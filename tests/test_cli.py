@@ -21,6 +21,7 @@ import pytest
 import tinygrad_nnd
 from tinygrad_nnd import NeuralNetwork
 from tinygrad_nnd.cli import main
+from tinygrad_nnd.cli import train as train_command
 from tinygrad_nnd.cli.demo import PLOT_FILES
 from tinygrad_nnd.io import load_model, save_model
 
@@ -286,6 +287,18 @@ def test_predict_picks_input_columns_by_name(cli, sleep_csv: Path, tmp_path: Pat
     np.testing.assert_array_equal(from_reordered, from_original[:2])
 
 
+def test_predict_ignores_columns_the_model_does_not_use(cli, sleep_csv: Path, tmp_path: Path) -> None:
+    model = tmp_path / "m.npz"
+    cli("train", "--data", str(sleep_csv), "--quiet", "--save", str(model))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,sleep,study,score,remark\nalice,3,5,,none yet\nbob,5,1,n/a,\n")
+    result = cli("predict", "--model", str(model), "--data", str(roster))
+    assert result.code == 0 and result.err == ""
+    _, from_roster = read_predictions(result.out)
+    _, from_original = read_predictions(cli("predict", "--model", str(model), "--data", str(sleep_csv)).out)
+    np.testing.assert_array_equal(from_roster, from_original[:2])
+
+
 def test_predict_iris_matches_the_reported_accuracy(cli, tmp_path: Path) -> None:
     model = tmp_path / "iris.npz"
     trained = cli("train", "--data", "iris", "--quiet", "--save", str(model))
@@ -307,6 +320,82 @@ def test_predict_with_a_model_saved_from_python(cli, tmp_path: Path) -> None:
     header, values = read_predictions(result.out)
     assert header == ["y0"]
     np.testing.assert_allclose(values, NeuralNetwork(seed=2).forward([[0.3, 1], [0.5, 0.2]]), rtol=1e-15)
+
+
+def test_iris_example_of_the_docs_learns_the_classes(cli, tmp_path: Path) -> None:
+    """docs/cli.md's ``train --data iris --layers 4,5,3 --test-split 0.3 --save iris.npz``."""
+    model = str(tmp_path / "iris.npz")
+    result = cli("train", "--data", "iris", "--layers", "4,5,3", "--test-split", "0.3", "--quiet", "--save", model)
+    assert result.code == 0, result.err
+    assert "training accuracy: 104/105 = 99.0%" in result.out
+    assert "test accuracy: 43/45 = 95.6%" in result.out
+
+
+def test_save_writes_the_model_before_the_final_report(
+    cli, sleep_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = tmp_path / "m.npz"
+    saved_when_reported = []
+    report = train_command._report
+
+    def report_noting_the_model(*args: object) -> None:
+        saved_when_reported.append(model.exists())
+        report(*args)
+
+    monkeypatch.setattr(train_command, "_report", report_noting_the_model)
+    result = cli("train", "--data", str(sleep_csv), "--quiet", "--save", str(model))
+    assert result.code == 0 and saved_when_reported == [True]
+    assert result.out.splitlines()[-1].startswith(f"saved {model}")  # still the last line
+
+
+class ReaderThatLeaves(io.StringIO):
+    """Standard output whose reader goes away (``| head -2``) after two writes."""
+
+    def write(self, text: str) -> int:
+        if len(self.getvalue().splitlines()) >= 2:
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]])
+def test_save_survives_a_reader_that_stops_early(
+    sleep_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quiet: list[str]
+) -> None:
+    model = tmp_path / "m.npz"
+    monkeypatch.setattr(sys, "stdout", ReaderThatLeaves())
+    assert main(["train", "--data", str(sleep_csv), *quiet, "--save", str(model)]) == 1  # as for any closed pipe
+    assert load_model(model).layer_sizes == (2, 3, 1)
+    assert Path(f"{model}.preprocessing.json").is_file()
+
+
+def test_closed_pipe_is_reported_by_status_not_a_message_at_exit(sleep_csv: Path, tmp_path: Path) -> None:
+    """With buffered output, a reader that left shows only when the output is flushed: still handled."""
+    model = tmp_path / "m.npz"
+    root = Path(tinygrad_nnd.__file__).resolve().parent.parent
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tinygrad_nnd", "train", "--data", str(sleep_csv), "--save", str(model)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=env,
+    )
+    process.stdout.close()  # the reader is gone before the first line
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1 and err == b""
+    assert load_model(model).layer_sizes == (2, 3, 1)
+
+
+def test_saved_files_get_ordinary_permissions(cli, sleep_csv: Path, tmp_path: Path) -> None:
+    model = tmp_path / "m.npz"
+    previous = os.umask(0o022)
+    try:
+        assert cli("train", "--data", str(sleep_csv), "--quiet", "--save", str(model)).code == 0
+    finally:
+        os.umask(previous)
+    assert model.stat().st_mode & 0o777 == 0o644
+    assert Path(f"{model}.preprocessing.json").stat().st_mode & 0o777 == 0o644
 
 
 def test_save_overwrites_only_with_force(cli, sleep_csv: Path, tmp_path: Path) -> None:
@@ -355,6 +444,13 @@ def test_graph_as_text_and_dot(cli) -> None:
     assert dot.code == 0 and dot.out.startswith("digraph") and "W_3" in dot.out
     tree = cli("graph", "--format", "tree")
     assert tree.code == 0 and "J" in tree.out
+
+
+def test_graph_creates_the_folder_of_out_as_train_and_demo_do(cli, tmp_path: Path) -> None:
+    out = tmp_path / "new" / "graph.dot"
+    result = cli("graph", "--format", "dot", "--out", str(out))
+    assert result.code == 0, result.err
+    assert out.read_text().startswith("digraph")
 
 
 def test_graph_to_a_file(cli, tmp_path: Path) -> None:

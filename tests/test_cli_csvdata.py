@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,15 @@ from tinygrad_nnd.cli.data import (
     sidecar_path,
     split_dataset,
 )
-from tinygrad_nnd.cli.options import parse_fraction, parse_lambda, parse_layers, parse_method, parse_targets
-from tinygrad_nnd.csvdata import CSVDataError, read_csv
+from tinygrad_nnd.cli.options import (
+    parse_fraction,
+    parse_lambda,
+    parse_layers,
+    parse_method,
+    parse_path,
+    parse_targets,
+)
+from tinygrad_nnd.csvdata import CSVDataError, MissingColumnError, read_csv
 
 
 def write(tmp_path: Path, content: str | bytes, name: str = "data.csv") -> Path:
@@ -67,6 +75,60 @@ def test_record_spanning_lines_is_reported_at_its_first_line(tmp_path: Path) -> 
     path = write(tmp_path, 'a,b\n"1\n",oops\n')
     with pytest.raises(CSVDataError, match=r":2: column 'b': cannot read 'oops'"):
         read_csv(path)
+
+
+def test_columns_reads_only_the_named_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "name,b,score,a\nalice,2,,1\nbob,4,x,3\n")
+    table = read_csv(path, columns=["a", "b"])
+    assert table.columns == ("a", "b")
+    assert table.values.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert table.lines == (2, 3)
+    with pytest.raises(CSVDataError, match="column 'name': cannot read 'alice'"):
+        read_csv(path)  # without columns, every column is a number, as before
+
+
+def test_columns_still_checks_every_row_and_the_named_values(tmp_path: Path) -> None:
+    short_row = write(tmp_path, "name,a\nalice,1\nbob\n", "short.csv")
+    with pytest.raises(CSVDataError, match=r"short.csv:3: line 3 has 1 field, expected 2"):
+        read_csv(short_row, columns=["a"])
+    bad_value = write(tmp_path, "name,a\nalice,1\nbob,two\n", "bad.csv")
+    with pytest.raises(CSVDataError, match=r"bad.csv:3: column 'a': cannot read 'two'"):
+        read_csv(bad_value, columns=["a"])
+
+
+def test_columns_names_a_missing_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "# notes\nname,a\nalice,1\n")
+    with pytest.raises(MissingColumnError) as caught:
+        read_csv(path, columns=["a", "b", "c"])
+    assert str(caught.value) == f"{path}:2: no column named 'b', 'c' (the columns are 'name', 'a')"
+    assert isinstance(caught.value, CSVDataError)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("a;b;y\n1;2;3\n", ":2: column 'a;b;y': cannot read '1;2;3' as a number (is the file separated by ';' instead of commas?)"),
+        ("a\tb\n1\t2\n", ":2: column 'a\\tb': cannot read '1\\t2' as a number (is the file separated by tabs instead of commas?)"),
+        ("a;b\n1,2\n", ":2: line 2 has 2 fields, expected 1 (one per header column: a;b) (is the file separated by ';'"),
+    ],
+)
+def test_a_single_column_header_with_another_separator_gets_a_hint(tmp_path: Path, text: str, fragment: str) -> None:
+    with pytest.raises(CSVDataError) as caught:
+        read_csv(write(tmp_path, text))
+    assert fragment in str(caught.value)
+
+
+def test_no_separator_hint_for_an_ordinary_header(tmp_path: Path) -> None:
+    with pytest.raises(CSVDataError) as caught:
+        read_csv(write(tmp_path, "a,b\n1,x;y\n"))
+    assert "separated" not in str(caught.value)
+
+
+def test_a_field_over_the_csv_limit_names_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "a,b\n1,2\n3," + "9" * (csv.field_size_limit() + 1) + "\n")
+    with pytest.raises(CSVDataError, match=r"data.csv:3: is not valid CSV: field larger than field limit") as caught:
+        read_csv(path)
+    assert caught.value.line == 3
 
 
 # --------------------------------------------------------------------------- data sets
@@ -140,6 +202,13 @@ def test_option_values() -> None:
     assert parse_fraction("0.25") == 0.25
     assert parse_lambda("1e-4") == 1e-4
     assert parse_targets("a, b") == ("a", "b")
-    for parse, text in [(parse_fraction, "0"), (parse_lambda, "nan"), (parse_lambda, "inf"), (parse_targets, "a,")]:
+    assert parse_path("models/m.npz") == "models/m.npz"
+    for parse, text in [
+        (parse_fraction, "0"),
+        (parse_lambda, "nan"),
+        (parse_lambda, "inf"),
+        (parse_targets, "a,"),
+        (parse_path, ""),
+    ]:
         with pytest.raises(argparse.ArgumentTypeError):
             parse(text)

@@ -71,6 +71,11 @@ def test_missing_model_file(capsys, tmp_path: Path, good_csv: str) -> None:
     assert_bad_input(capsys, ["predict", "--model", missing, "--data", good_csv], missing, "no such model file")
 
 
+def test_model_that_is_a_folder(capsys, tmp_path: Path, good_csv: str) -> None:
+    line = assert_bad_input(capsys, ["predict", "--model", str(tmp_path), "--data", good_csv], f"{tmp_path} is a folder")
+    assert "no such" not in line
+
+
 def test_missing_predict_data(capsys, tmp_path: Path, model: str) -> None:
     missing = str(tmp_path / "inputs.csv")
     assert_bad_input(capsys, ["predict", "--model", model, "--data", missing], f"{missing}: no such file")
@@ -110,6 +115,21 @@ def test_not_utf8(capsys, tmp_path: Path) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes("größe,y\n1,2\n".encode("latin-1"))
     assert_bad_input(capsys, ["train", "--data", str(path)], str(path), "not UTF-8")
+
+
+def test_csv_separated_by_semicolons_gets_a_hint(capsys, tmp_path: Path) -> None:
+    path = write(tmp_path / "semicolons.csv", "sleep;study;score\n3;5;75\n")
+    assert_bad_input(capsys, ["train", "--data", path], f"{path}:2:", "(is the file separated by ';' instead of commas?)")
+
+
+def test_single_column_of_numbers_with_a_tab_in_its_name_gets_a_hint(capsys, tmp_path: Path) -> None:
+    path = write(tmp_path / "tabs.csv", "sleep\tscore\n3\n")
+    assert_bad_input(capsys, ["train", "--data", path], "has only the column", "(is the file separated by tabs")
+
+
+def test_field_over_the_csv_limit_names_its_line(capsys, tmp_path: Path) -> None:
+    path = write(tmp_path / "huge.csv", "a,y\n1,2\n" + "7" * 200_000 + ",3\n")
+    assert_bad_input(capsys, ["train", "--data", path], f"{path}:3: is not valid CSV", "field limit")
 
 
 def test_malformed_test_file_names_its_line(capsys, tmp_path: Path, good_csv: str) -> None:
@@ -180,7 +200,19 @@ def test_test_split_leaving_no_training_rows(capsys) -> None:
 
 def test_predict_data_without_the_model_inputs(capsys, tmp_path: Path, model: str) -> None:
     inputs = write(tmp_path / "inputs.csv", "sleep,exercise\n3,5\n")
-    assert_bad_input(capsys, ["predict", "--model", model, "--data", inputs], inputs, "'study'", "takes as input")
+    assert_bad_input(
+        capsys,
+        ["predict", "--model", model, "--data", inputs],
+        f"{inputs}:1: no column named 'study' (the columns are 'sleep', 'exercise')",
+        "takes as input: sleep, study",
+    )
+
+
+def test_predict_checks_the_columns_it_uses_and_every_row_length(capsys, tmp_path: Path, model: str) -> None:
+    bad_input = write(tmp_path / "bad.csv", "name,sleep,study\nalice,3,5\nbob,4,x\n")
+    assert_bad_input(capsys, ["predict", "--model", model, "--data", bad_input], f"{bad_input}:3: column 'study'", "'x'")
+    short_row = write(tmp_path / "short.csv", "name,sleep,study\nalice,3,5\nbob,4\n")
+    assert_bad_input(capsys, ["predict", "--model", model, "--data", short_row], f"{short_row}:3: line 3 has 2 fields")
 
 
 def test_predict_without_preprocessing_file_and_wrong_column_count(capsys, tmp_path: Path) -> None:
@@ -209,16 +241,47 @@ def test_model_file_with_pickled_objects_is_refused(capsys, tmp_path: Path, good
     assert_bad_input(capsys, ["predict", "--model", str(path), "--data", good_csv], str(path), "not a tinygrad-nnd model file")
 
 
+def sidecar(**fields: object) -> str:
+    """The preprocessing file of the ``model`` fixture (sleep, study -> score), with ``fields`` replaced."""
+    content = {
+        "format": "tinygrad_nnd.cli.preprocessing",
+        "version": 1,
+        "inputs": ["sleep", "study"],
+        "input_scale": [1, 1],
+        "targets": ["score"],
+        "target_scale": [1],
+    }
+    return json.dumps({**content, **fields})
+
+
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
         ("{not json", "cannot read the model's preprocessing file"),
         (json.dumps({"format": "something else"}), "not a tinygrad-nnd preprocessing file"),
-        (
-            json.dumps({"format": "tinygrad_nnd.cli.preprocessing", "version": 1, "inputs": ["a"], "targets": ["y"],
-                        "input_scale": [1], "target_scale": [1]}),
-            "'inputs' must be a list of 2 column names",
-        ),
+        (sidecar(inputs=["a"]), "'inputs' must be a list of 2 column names"),
+        (sidecar(inputs=["sleep", "sleep"]), "'inputs' names the column 'sleep' more than once"),
+        (sidecar(targets=[]), "'targets' must be a list of 1 column names"),
+        (sidecar(input_scale=[1, 10**400]), "'input_scale' must be a list of 2 finite numbers > 0"),
+        (sidecar(input_scale=[1, "1"]), "'input_scale' must be a list of 2 finite numbers > 0"),
+        (sidecar(input_scale=[1, True]), "'input_scale' must be a list of 2 finite numbers > 0"),
+        (sidecar(target_scale=[-1]), "'target_scale' must be a list of 1 finite numbers > 0"),
+        (sidecar(target_scale=[1e308 * 10]), "'target_scale' must be a list of 1 finite numbers > 0"),
+        # More digits than Python turns into an int (a ValueError from json.loads):
+        (sidecar().replace('"input_scale": [1, 1]', '"input_scale": [1, 1' + "0" * 5000 + "]"), "cannot read"),
+    ],
+    ids=[
+        "not-json",
+        "other-format",
+        "too-few-inputs",
+        "repeated-input",
+        "no-targets",
+        "scale-too-large-for-a-float",
+        "scale-as-text",
+        "scale-as-bool",
+        "negative-scale",
+        "infinite-scale",
+        "integer-of-5000-digits",
     ],
 )
 def test_broken_preprocessing_file(capsys, model: str, good_csv: str, content: str, fragment: str) -> None:
@@ -248,6 +311,14 @@ def test_broken_preprocessing_file(capsys, model: str, good_csv: str, content: s
         ([], ("required", "COMMAND")),
         (["predict", "--data", "x.csv"], ("required", "--model")),
         (["train", "--no-such-option"], ("unrecognized arguments", "--no-such-option")),
+        (["train", "--save", ""], ("argument --save", "the path is empty")),
+        (["train", "--data", ""], ("argument --data", "the path is empty")),
+        (["train", "--test", ""], ("argument --test", "the path is empty")),
+        (["predict", "--model", "", "--data", "x.csv"], ("argument --model", "the path is empty")),
+        (["predict", "--model", "m.npz", "--data", ""], ("argument --data", "the path is empty")),
+        (["graph", "--out", ""], ("argument --out", "the path is empty")),
+        (["demo", "--out", ""], ("argument --out", "the path is empty")),
+        (["gradcheck", "--data", ""], ("argument --data", "the path is empty")),
     ],
 )
 def test_usage_errors(capsys, argv: list[str], fragments: tuple[str, ...]) -> None:
@@ -286,6 +357,53 @@ def test_existing_preprocessing_file_is_kept(capsys, tmp_path: Path, good_csv: s
 def test_unwritable_save_folder(capsys, tmp_path: Path, good_csv: str) -> None:
     blocker = write(tmp_path / "blocker", "")
     assert_bad_input(capsys, ["train", "--data", good_csv, "--quiet", "--save", f"{blocker}/m.npz"], "blocker")
+
+
+@pytest.mark.parametrize("below", ["m.npz", "sub/m.npz"])
+def test_save_below_a_file_is_refused_before_training(capsys, tmp_path: Path, good_csv: str, below: str) -> None:
+    blocker = write(tmp_path / "blocker", "")
+    code = main(["train", "--data", good_csv, "--save", f"{blocker}/{below}"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""  # nothing loaded or trained
+    assert captured.err == f"tinygrad-nnd: error: cannot write {blocker}/{below}: {blocker} is a file, not a folder\n"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize(("command", "option"), [("train", "--save"), ("graph", "--out")])
+def test_folder_without_room_for_files_is_refused_before_work(capsys, command: str, option: str) -> None:
+    code = main([command, option, "/proc/m.npz"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.startswith("tinygrad-nnd: error: cannot write /proc/m.npz: cannot create files in the folder /proc")
+    assert ".tmp" not in captured.err and len(captured.err.splitlines()) == 1
+
+
+def test_save_failing_after_training_names_the_model_not_a_temporary_file(
+    capsys, tmp_path: Path, good_csv: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".m.npz.3r_y33w9.tmp"))
+
+    monkeypatch.setattr("tinygrad_nnd.cli.train.save_model", refused)
+    model = tmp_path / "m.npz"
+    line = assert_bad_input(capsys, ["train", "--data", good_csv, "--quiet", "--save", str(model)])
+    assert line == f"tinygrad-nnd: error: cannot write {model}: Permission denied"
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_save_never_overwrites_the_data_or_test_file(capsys, tmp_path: Path, good_csv: str, force: list[str]) -> None:
+    test = write(tmp_path / "test.csv", GOOD_CSV)
+    for argv, option, victim in [
+        (["--save", good_csv], "--data", good_csv),
+        (["--save", str(tmp_path / "sub" / ".." / "good.csv")], "--data", good_csv),
+        (["--test", test, "--save", test], "--test", test),
+    ]:
+        assert_bad_input(capsys, ["train", "--data", good_csv, "--quiet", *argv, *force], f"would overwrite the {option} file {victim}")
+        assert Path(victim).read_text() == GOOD_CSV
+    # Nor through the preprocessing file written next to the model:
+    data = write(tmp_path / "m.npz.preprocessing.json", GOOD_CSV)
+    assert_bad_input(capsys, ["train", "--data", data, "--save", str(tmp_path / "m.npz"), *force], "--data file")
+    assert Path(data).read_text() == GOOD_CSV and not (tmp_path / "m.npz").exists()
 
 
 def test_interrupt_exits_130(capsys, monkeypatch: pytest.MonkeyPatch) -> None:

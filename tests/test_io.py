@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -74,6 +75,19 @@ def test_save_refuses_to_overwrite(tmp_path: Path) -> None:
     save_model(NeuralNetwork((2, 4, 1), seed=0), path, overwrite=True)
     assert load_model(path).layer_sizes == (2, 4, 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_saved_file_has_the_permissions_of_a_new_file(tmp_path: Path, umask: int, mode: int, overwrite: bool) -> None:
+    """Property: the model gets 0o666 less the umask, like any new file (not the temporary file's 0o600)."""
+    previous = os.umask(umask)
+    try:
+        path = save_model(NeuralNetwork(seed=0), tmp_path / "m.npz", overwrite=overwrite)
+        assert os.umask(umask) == umask  # the umask is left as it was
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == mode
 
 
 def test_load_does_not_touch_the_global_random_state(tmp_path: Path) -> None:

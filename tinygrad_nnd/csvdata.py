@@ -10,6 +10,10 @@ The format is the plainest CSV there is:
 - blank lines and lines whose first field starts with ``#`` are skipped, so a
   file may carry comments (the packaged ``iris.csv`` does).
 
+``read_csv(path, columns=[...])`` reads only the named columns: the other
+columns' fields are not parsed (they may hold text, or nothing), though every
+row must still have one field per header column.
+
 Anything else is a :class:`CSVDataError` (a ``ValueError``) whose message starts
 with ``FILE:LINE:`` where a line is to blame, names the column, and quotes the
 text it could not read. Parsing uses the standard :mod:`csv` module, so quoted
@@ -31,6 +35,8 @@ Examples
 Traceback (most recent call last):
     ...
 tinygrad_nnd.csvdata.CSVDataError: .../scores.csv:3: column 'study': cannot read 'one' as a number
+>>> read_csv(path, columns=["score", "sleep"]).values.tolist()
+[[75.0, 3.0], [82.0, 5.0]]
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CSVDataError", "CSVTable", "read_csv"]
+__all__ = ["CSVDataError", "CSVTable", "MissingColumnError", "read_csv", "separator_hint"]
 
 
 class CSVDataError(ValueError):
@@ -66,6 +72,10 @@ class CSVDataError(ValueError):
         self.problem = problem
         where = f"{self.path}:{line}" if line is not None else f"{self.path}"
         super().__init__(f"{where}: {problem}")
+
+
+class MissingColumnError(CSVDataError):
+    """A CSV file without a column that was asked for (the message names it and lists the columns)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,7 @@ class CSVTable:
         try:
             return self.columns.index(name)
         except ValueError:
-            raise CSVDataError(
+            raise MissingColumnError(
                 self.path, f"no column named {name!r} (the columns are {', '.join(map(repr, self.columns))})"
             ) from None
 
@@ -109,13 +119,16 @@ class CSVTable:
         return self.values[:, indices].copy()
 
 
-def read_csv(path: str | os.PathLike[str]) -> CSVTable:
+def read_csv(path: str | os.PathLike[str], columns: Sequence[str] | None = None) -> CSVTable:
     """Read a CSV file with a header row into a :class:`CSVTable`.
 
     Parameters
     ----------
     path : str or path-like
         The file (UTF-8; a byte-order mark is allowed).
+    columns : sequence of str, optional
+        Read only these columns: the table holds them alone, in this order, and
+        the fields of the other columns are not parsed. By default, every column.
 
     Returns
     -------
@@ -125,32 +138,64 @@ def read_csv(path: str | os.PathLike[str]) -> CSVTable:
     ------
     CSVDataError
         If the file cannot be opened or decoded, has no header or no data rows, a
-        header name is empty or repeated, a row has the wrong number of fields, or
-        a value is not a finite number. The message gives the file and, for a
-        problem on one line, ``FILE:LINE``.
+        header name is empty or repeated, one of ``columns`` is not in the header,
+        a row has the wrong number of fields, or a value (of ``columns``) is not a
+        finite number. The message gives the file and, for a problem on one line,
+        ``FILE:LINE``.
     """
     path = Path(path)
+    records = _read_records(path)
+    if not records:
+        raise CSVDataError(path, "is empty: expected a header row of column names, then rows of numbers")
+    (header_line, header), data = records[0], records[1:]
+    names = _column_names(path, header_line, header)
+    if not data:
+        raise CSVDataError(path, "has a header row but no data rows", header_line)
+    wanted = names if columns is None else tuple(columns)
+    values = _parse_rows(path, data, names, _positions(path, header_line, names, wanted))
+    return CSVTable(path, wanted, values, tuple(line for line, _ in data))
+
+
+def separator_hint(columns: Sequence[str]) -> str:
+    """A hint for a header read as one column because the file uses another separator, or ``""``.
+
+    >>> separator_hint(["sleep;study;score"])
+    " (is the file separated by ';' instead of commas?)"
+    >>> separator_hint(["sleep", "score"])
+    ''
+    """
+    if len(columns) != 1:
+        return ""
+    for separator, name in ((";", "';'"), ("\t", "tabs")):
+        if separator in columns[0]:
+            return f" (is the file separated by {name} instead of commas?)"
+    return ""
+
+
+def _read_records(path: Path) -> list[tuple[int, list[str]]]:
+    """The rows of the file that are neither blank nor comments (see :func:`_records`).
+
+    Raises
+    ------
+    CSVDataError
+        If the file cannot be opened, is not UTF-8, or is not CSV (with the line
+        the csv module stopped on, e.g. for a field over its size limit).
+    """
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
-            records = list(_records(csv.reader(file)))
+            reader = csv.reader(file)
+            try:
+                return list(_records(reader))
+            except csv.Error as error:
+                raise CSVDataError(path, f"is not valid CSV: {error}", reader.line_num or None) from None
     except FileNotFoundError:
         raise CSVDataError(path, "no such file") from None
     except IsADirectoryError:
         raise CSVDataError(path, "is a directory, not a CSV file") from None
     except UnicodeDecodeError as error:
         raise CSVDataError(path, f"is not UTF-8 text ({error.reason} at byte {error.start})") from None
-    except csv.Error as error:
-        raise CSVDataError(path, f"is not valid CSV: {error}") from None
     except OSError as error:
         raise CSVDataError(path, f"cannot be read: {error.strerror or error}") from None
-    if not records:
-        raise CSVDataError(path, "is empty: expected a header row of column names, then rows of numbers")
-    (header_line, header), data = records[0], records[1:]
-    columns = _column_names(path, header_line, header)
-    if not data:
-        raise CSVDataError(path, "has a header row but no data rows", header_line)
-    values = np.array([_parse_row(path, line, fields, columns) for line, fields in data], dtype=np.float64)
-    return CSVTable(path, columns, values.reshape(len(data), len(columns)), tuple(line for line, _ in data))
 
 
 def _records(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
@@ -191,8 +236,42 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _parse_row(path: Path, line: int, fields: list[str], columns: tuple[str, ...]) -> list[float]:
-    """One data row as floats; a CSVDataError at ``path:line`` for a bad field count or value."""
+def _positions(path: Path, line: int, names: tuple[str, ...], wanted: Sequence[str]) -> list[int]:
+    """Where each of ``wanted`` is in the header ``names``; a CSVDataError naming any that is not."""
+    missing = [name for name in wanted if name not in names]
+    if missing:
+        raise MissingColumnError(
+            path,
+            f"no column named {', '.join(map(repr, missing))} (the columns are {', '.join(map(repr, names))})"
+            + separator_hint(names),
+            line,
+        )
+    return [names.index(name) for name in wanted]
+
+
+def _parse_rows(
+    path: Path, rows: Sequence[tuple[int, list[str]]], columns: tuple[str, ...], positions: Sequence[int]
+) -> np.ndarray:
+    """The fields at ``positions`` of every row, as a ``(rows, len(positions))`` float64 array.
+
+    The CSVDataError for a bad row carries the :func:`separator_hint` of the header.
+    """
+    try:
+        values = [_parse_row(path, line, fields, columns, positions) for line, fields in rows]
+    except CSVDataError as error:
+        hint = separator_hint(columns)
+        if not hint:
+            raise
+        raise CSVDataError(path, error.problem + hint, error.line) from None
+    return np.array(values, dtype=np.float64).reshape(len(rows), len(positions))
+
+
+def _parse_row(path: Path, line: int, fields: list[str], columns: tuple[str, ...], positions: Sequence[int]) -> list[float]:
+    """The fields at ``positions`` of one data row, as floats.
+
+    A CSVDataError at ``path:line`` if the row has not one field per header
+    column, or one of those fields is not a finite number.
+    """
     if len(fields) != len(columns):
         raise CSVDataError(
             path,
@@ -200,7 +279,7 @@ def _parse_row(path: Path, line: int, fields: list[str], columns: tuple[str, ...
             f"(one per header column: {', '.join(columns)})",
             line,
         )
-    return [_parse_value(path, line, name, text) for name, text in zip(columns, fields)]
+    return [_parse_value(path, line, columns[i], fields[i]) for i in positions]
 
 
 def _parse_value(path: Path, line: int, column: str, text: str) -> float:

@@ -73,7 +73,8 @@ class ModelFileError(ValueError):
 def save_model(N: NeuralNetwork, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
     """Write a network to ``path`` as an ``.npz`` file (see the module docstring).
 
-    The file is written at exactly ``path`` (no ``.npz`` is appended).
+    The file is written at exactly ``path`` (no ``.npz`` is appended), with the
+    permissions of any new file (``0o666`` less the umask).
 
     Parameters
     ----------
@@ -113,6 +114,8 @@ def save_model(N: NeuralNetwork, path: str | os.PathLike[str], overwrite: bool =
         with os.fdopen(handle, "wb") as file:
             # A file object, so NumPy does not add ".npz" to the name.
             np.savez(file, **arrays)
+        # mkstemp makes the file private (0o600); give it the permissions of any new file.
+        os.chmod(temporary, _new_file_mode())
         if overwrite:
             os.replace(temporary, path)
         else:
@@ -121,6 +124,13 @@ def save_model(N: NeuralNetwork, path: str | os.PathLike[str], overwrite: bool =
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _new_file_mode() -> int:
+    """The permissions ``open()`` gives a new file: ``0o666`` less the process's umask."""
+    umask = os.umask(0)  # reading the umask means setting it...
+    os.umask(umask)  # ...and putting it back at once
+    return 0o666 & ~umask
 
 
 def _move_without_replacing(source: str, target: Path) -> None:

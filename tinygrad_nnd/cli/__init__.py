@@ -68,7 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 a check failed, 2 bad input)."""
     try:
         args = build_parser().parse_args(argv)
-        return int(args.run(args))
+        status = int(args.run(args))
+        sys.stdout.flush()  # a reader that went away shows here, where it is handled, not at exit
+        return status
     except SystemExit as done:  # --help and --version
         return done.code if isinstance(done.code, int) else 0
     except (_UsageError, CLIError, CSVDataError) as error:

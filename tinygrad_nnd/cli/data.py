@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import datasets
-from ..csvdata import CSVDataError, CSVTable, read_csv
+from ..csvdata import CSVDataError, CSVTable, read_csv, separator_hint
 from .errors import CLIError
 from .output import plural
 
@@ -184,7 +184,11 @@ def dataset_from_table(
     input columns (by default every column that is not a target).
     """
     if len(table.columns) < 2:
-        raise CSVDataError(table.path, f"has only the column {table.columns[0]!r}; need at least one input and one target")
+        raise CSVDataError(
+            table.path,
+            f"has only the column {table.columns[0]!r}; need at least one input and one target"
+            + separator_hint(table.columns),
+        )
     target_names = tuple(targets) if targets else table.columns[-1:]
     y = table.select(target_names)  # a CSVDataError for an unknown name
     input_names = tuple(inputs) if inputs else tuple(name for name in table.columns if name not in target_names)
@@ -255,16 +259,18 @@ def _encode(table: CSVTable, column: str, labels: np.ndarray, classes: Sequence[
     return encoded
 
 
-def load_inputs(spec: str) -> tuple[tuple[str, ...], np.ndarray]:
+def load_inputs(spec: str, columns: Sequence[str] | None = None) -> tuple[tuple[str, ...], np.ndarray]:
     """The columns of ``--data spec`` for prediction: ``(names, values)``.
 
-    For built-in data these are its inputs; for a CSV file, every column (the
-    caller picks the inputs by name).
+    For built-in data these are its inputs (the caller picks by name). For a CSV
+    file, the ``columns`` named, in that order (a CSVDataError if one is missing;
+    the file's other columns are not read, so they may hold anything), or every
+    column when ``columns`` is None.
     """
     if spec in BUILTIN_DATA:
         data = load_dataset(spec)
         return data.input_names, data.X
-    table = read_csv(spec)
+    table = read_csv(spec, columns)
     return table.columns, table.values
 
 
@@ -367,7 +373,7 @@ class Preprocessing:
         """Read and check a sidecar file against a model with ``n_inputs`` and ``n_outputs``."""
         try:
             content = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (OSError, ValueError) as error:  # ValueError: bad JSON, bad UTF-8, an integer of too many digits
             raise CLIError(f"{path}: cannot read the model's preprocessing file: {error}") from None
         if not isinstance(content, dict) or content.get("format") != _SIDECAR_FORMAT:
             raise CLIError(f"{path}: not a tinygrad-nnd preprocessing file (no format marker {_SIDECAR_FORMAT!r})")
@@ -380,18 +386,34 @@ class Preprocessing:
 
 
 def _names(path: Path, content: dict[str, Any], key: str, expected: int) -> tuple[str, ...]:
+    """The column names under ``key``: ``expected`` strings, none repeated."""
     names = content.get(key)
     if not isinstance(names, list) or len(names) != expected or not all(isinstance(n, str) for n in names):
         raise CLIError(f"{path}: {key!r} must be a list of {expected} column names to fit the model")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise CLIError(f"{path}: {key!r} names the column {', '.join(map(repr, repeated))} more than once")
     return tuple(names)
 
 
 def _scales(path: Path, content: dict[str, Any], key: str, expected: int) -> np.ndarray:
+    """The scales under ``key``: ``expected`` finite numbers > 0, as float64."""
     values = content.get(key)
-    if (
-        not isinstance(values, list)
-        or len(values) != expected
-        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in values)
-    ):
-        raise CLIError(f"{path}: {key!r} must be a list of {expected} finite numbers > 0 to fit the model")
-    return np.array(values, dtype=np.float64)
+    problem = f"{path}: {key!r} must be a list of {expected} finite numbers > 0 to fit the model"
+    if not isinstance(values, list) or len(values) != expected:
+        raise CLIError(problem)
+    scales = [_scale(value) for value in values]
+    if any(scale is None for scale in scales):
+        raise CLIError(problem)
+    return np.array(scales, dtype=np.float64)
+
+
+def _scale(value: Any) -> float | None:
+    """A JSON number as a finite float > 0, or None (a string, a bool, an integer too large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        scale = float(value)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return scale if math.isfinite(scale) and scale > 0 else None

@@ -32,7 +32,7 @@ from ..datasets import iris_seed_subset, sleep_study, sleep_study_part7
 from ..nn import NeuralNetwork, Trainer
 from .checks import NORM_RATIO_LIMIT, format_gradient_checks, three_way_gradient_check
 from .errors import EXIT_CHECK_FAILED, CLIError
-from .options import parse_seed
+from .options import parse_path, parse_seed
 from .output import check_new_file, format_cost_history, format_table
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -85,7 +85,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=parse_seed, default=0, help="seed of every network's initial weights (default: 0)")
     parser.add_argument(
-        "--out", default=DEFAULT_OUT, metavar="DIR", help=f"folder for the PNG files (default: ./{DEFAULT_OUT})"
+        "--out",
+        type=parse_path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"folder for the PNG files, created if missing (default: ./{DEFAULT_OUT})",
     )
     parser.add_argument("--force", action="store_true", help="overwrite PNG files left by an earlier run")
     parser.add_argument("--no-plots", action="store_true", help="skip the figures")

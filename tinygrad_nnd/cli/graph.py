@@ -10,8 +10,8 @@ from typing import Any
 from ..viz.graph import format_graph, format_tree, network_cost_graph, render, to_dot
 from .errors import CLIError
 from .network import build_network, scaled_data
-from .options import add_data_option, add_network_options
-from .output import check_new_file
+from .options import add_data_option, add_network_options, parse_path
+from .output import check_new_file, create_parent_folder
 
 __all__ = ["register", "run"]
 
@@ -44,7 +44,12 @@ def register(subparsers: Any) -> None:
     add_data_option(parser)
     add_network_options(parser)
     parser.add_argument("--format", choices=TEXT_FORMATS + IMAGE_FORMATS, default="text", help="(default: text)")
-    parser.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output (needed for drawings)")
+    parser.add_argument(
+        "--out",
+        type=parse_path,
+        metavar="FILE",
+        help="write to FILE (its folder is created if missing) instead of standard output (needed for drawings)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     parser.set_defaults(run=run)
 
@@ -57,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     data, X, y = scaled_data(args)
     N = build_network(args, data)
     J = network_cost_graph(N, X, y)
+    if out is not None:
+        create_parent_folder(out)
     if args.format in IMAGE_FORMATS:
         assert out is not None
         _draw(to_dot(J, title=f"cost graph of {N!r}"), out, args.format)

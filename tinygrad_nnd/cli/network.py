@@ -54,9 +54,11 @@ def load_model_with_preprocessing(path: str) -> tuple[NeuralNetwork, Preprocessi
     Raises
     ------
     CLIError
-        If the model file is missing or is not a tinygrad-nnd model, or its
-        preprocessing file does not fit it.
+        If the model file is missing, a folder, or not a tinygrad-nnd model, or
+        its preprocessing file does not fit it.
     """
+    if Path(path).is_dir():
+        raise CLIError(f"{path} is a folder, not a model file")
     try:
         N = load_model(path)
     except FileNotFoundError:

@@ -24,6 +24,7 @@ __all__ = [
     "parse_lambda",
     "parse_layers",
     "parse_method",
+    "parse_path",
     "parse_positive_int",
     "parse_seed",
     "parse_targets",
@@ -31,6 +32,13 @@ __all__ = [
 
 #: Hidden units when ``--layers`` is not given (the series' 3).
 DEFAULT_HIDDEN = 3
+
+
+def parse_path(text: str) -> str:
+    """A file or folder name, as given; an empty one is refused (it would read as "not given")."""
+    if not text:
+        raise argparse.ArgumentTypeError("the path is empty (''); give a file or folder name")
+    return text
 
 
 def parse_layers(text: str) -> tuple[int, ...]:
@@ -118,6 +126,7 @@ def add_data_option(parser: argparse.ArgumentParser, default: str | None = "slee
     """``--data`` (a built-in set or a CSV file) and, for CSV files, ``--target`` and ``--one-hot``."""
     parser.add_argument(
         "--data",
+        type=parse_path,
         default=default,
         required=default is None,
         metavar="sleep|iris|PATH.csv",

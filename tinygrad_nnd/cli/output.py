@@ -1,5 +1,9 @@
 """What the commands write: aligned tables, files that must not be overwritten, training progress.
 
+Output files may go into folders that do not exist yet: the commands create them
+(:func:`create_parent_folder`), after :func:`check_new_file` has made sure,
+before any work, that the nearest existing folder above can be written.
+
 >>> print(format_table([["check", "value"], ["norm ratio", "1.2e-10"]]))
 check       value
 norm ratio  1.2e-10
@@ -7,14 +11,26 @@ norm ratio  1.2e-10
 
 from __future__ import annotations
 
+import errno
+import io
 import os
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import CLIError
 
-__all__ = ["ProgressReport", "check_new_file", "format_cost_history", "format_table", "plural"]
+__all__ = [
+    "OutputThatMayClose",
+    "ProgressReport",
+    "check_new_file",
+    "check_writable_folder",
+    "create_parent_folder",
+    "format_cost_history",
+    "format_table",
+    "plural",
+]
 
 
 def plural(n: int, noun: str) -> str:
@@ -45,19 +61,94 @@ def format_cost_history(J: Sequence[float], per_line: int = 8, indent: str = "  
 
 
 def check_new_file(path: str | os.PathLike[str], force: bool) -> Path:
-    """``path``, after making sure writing it replaces nothing unless ``force``.
+    """``path``, after making sure writing it replaces nothing unless ``force``, and can be done.
 
     Raises
     ------
     CLIError
-        If the file exists and ``force`` is false, or the path is a directory.
+        If the file exists and ``force`` is false, the path is a directory, or
+        the folder it goes in cannot be written (see :func:`check_writable_folder`).
     """
     path = Path(path)
-    if path.is_dir():
+    resolved = path.resolve()  # "new/../m.npz" is m.npz, though "new" does not exist yet
+    if resolved.is_dir():
         raise CLIError(f"{path} is a directory; give a file name")
-    if path.exists() and not force:
+    if resolved.exists() and not force:
         raise CLIError(f"{path} already exists; use --force to overwrite it")
+    check_writable_folder(path)
     return path
+
+
+def check_writable_folder(path: Path) -> None:
+    """A CLIError unless the file ``path`` can be created.
+
+    The nearest existing path above it must be a folder in which this process can
+    create files (the missing folders below it are created when writing). That is
+    tried, with a temporary file that is gone at once: ``os.access`` says yes to
+    root even where writing fails (``/proc``).
+    """
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise CLIError(f"cannot write {path}: {folder} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise CLIError(f"cannot write {path}: cannot create files in the folder {folder} ({error.strerror})") from None
+
+
+def create_parent_folder(path: Path) -> None:
+    """Create the folder ``path`` goes in, and those above it, if missing; a CLIError if that fails."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CLIError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+class OutputThatMayClose(io.TextIOBase):
+    """A text stream whose reader may stop reading (``| head``) without stopping the command.
+
+    Once a write finds the pipe closed, the rest of the output is dropped and the
+    work goes on; :meth:`finish` then raises the BrokenPipeError, which ``main``
+    reports as for any command (exit status 1). ``train --save`` writes through
+    one, so that a reader that goes away does not cost the trained model.
+
+    Parameters
+    ----------
+    stream : text stream
+        Where the output goes (standard output).
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+        self.closed_early = False
+
+    def write(self, text: str) -> int:
+        self._guarded(self._stream.write, text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._guarded(self._stream.flush)
+
+    def isatty(self) -> bool:
+        return bool(getattr(self._stream, "isatty", lambda: False)())
+
+    def finish(self) -> None:
+        """Raise BrokenPipeError if the reader went away (call when the work is done)."""
+        if self.closed_early:
+            raise BrokenPipeError(errno.EPIPE, "standard output was closed early")
+
+    def _guarded(self, operation: Callable[..., object], *args: Any) -> None:
+        """Run ``operation(*args)`` on the stream unless its reader has gone; note when it goes."""
+        if self.closed_early:
+            return
+        try:
+            operation(*args)
+        except BrokenPipeError:
+            self.closed_early = True
 
 
 class ProgressReport:

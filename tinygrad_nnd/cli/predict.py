@@ -9,10 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from ..csvdata import MissingColumnError
 from ..nn import NeuralNetwork
 from .data import Preprocessing, load_inputs, sidecar_path
 from .errors import CLIError
 from .network import load_model_with_preprocessing
+from .options import parse_path
 
 __all__ = ["register", "run"]
 
@@ -36,9 +38,15 @@ def register(subparsers: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", required=True, metavar="MODEL.npz", help="a model written by train --save")
     parser.add_argument(
-        "--data", required=True, metavar="PATH.csv", help="the inputs: a CSV file with a header row (or sleep, iris)"
+        "--model", type=parse_path, required=True, metavar="MODEL.npz", help="a model written by train --save"
+    )
+    parser.add_argument(
+        "--data",
+        type=parse_path,
+        required=True,
+        metavar="PATH.csv",
+        help="the inputs: a CSV file with a header row (or sleep, iris)",
     )
     parser.set_defaults(run=run)
 
@@ -46,7 +54,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load the model and the inputs, predict, write CSV."""
     N, preprocessing = load_model_with_preprocessing(args.model)
-    names, values = load_inputs(args.data)
+    names, values = _read_inputs(args, preprocessing)
     if preprocessing is None:
         X = _inputs_as_they_are(args, N, names, values)
         header = [f"y{k}" for k in range(N.output_layer_size)]
@@ -57,6 +65,22 @@ def run(args: argparse.Namespace) -> int:
         predictions = preprocessing.scaling.outputs(N.forward(preprocessing.scaling.inputs(X)))
     _write_csv(header, predictions)
     return 0
+
+
+def _read_inputs(args: argparse.Namespace, preprocessing: Preprocessing | None) -> tuple[tuple[str, ...], np.ndarray]:
+    """The columns of ``--data`` as ``(names, values)``.
+
+    With a preprocessing file, only the model's inputs are read, so the file's
+    other columns (targets, notes, text) may hold anything; without one, every column.
+    """
+    if preprocessing is None:
+        return load_inputs(args.data)
+    try:
+        return load_inputs(args.data, preprocessing.input_names)
+    except MissingColumnError as error:
+        raise CLIError(
+            f"{error}; the model {args.model} takes as input: {', '.join(preprocessing.input_names)}"
+        ) from None
 
 
 def _named_inputs(args: argparse.Namespace, preprocessing: Preprocessing, names: tuple[str, ...], values: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -10,6 +11,7 @@ from typing import Any, TextIO
 from ..io import save_model
 from ..nn import GRADIENT_METHODS, NeuralNetwork, Trainer
 from .data import (
+    BUILTIN_DATA,
     Dataset,
     Preprocessing,
     Scaling,
@@ -22,8 +24,15 @@ from .data import (
 )
 from .errors import CLIError
 from .network import build_network
-from .options import add_data_option, add_network_options, parse_fraction, parse_method, parse_positive_int
-from .output import ProgressReport, check_new_file, plural
+from .options import (
+    add_data_option,
+    add_network_options,
+    parse_fraction,
+    parse_method,
+    parse_path,
+    parse_positive_int,
+)
+from .output import OutputThatMayClose, ProgressReport, check_new_file, create_parent_folder, plural
 
 __all__ = ["register", "run"]
 
@@ -64,28 +73,68 @@ def register(subparsers: Any) -> None:
         metavar="FRACTION",
         help="hold out this share of the rows as a test set (shuffled by --seed)",
     )
-    held_out.add_argument("--test", metavar="PATH.csv", help="a test set: a CSV file with the same columns")
-    parser.add_argument("--save", metavar="MODEL.npz", help="write the trained model here")
+    held_out.add_argument(
+        "--test", type=parse_path, metavar="PATH.csv", help="a test set: a CSV file with the same columns"
+    )
+    parser.add_argument(
+        "--save", type=parse_path, metavar="MODEL.npz", help="write the trained model here (its folder is created if missing)"
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an existing --save file")
     parser.add_argument("--quiet", action="store_true", help="do not report every iteration")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load, split, scale, train, report, save."""
-    out = sys.stdout
+    """Load, split, scale, train, save, report.
+
+    With ``--save``, the files to write are checked before any work, the model is
+    saved before the final report is printed, and a reader of the output that goes
+    away early (``| head``) stops neither training nor saving.
+    """
     if args.save:
-        check_new_file(args.save, args.force)
-        check_new_file(sidecar_path(args.save), args.force)
+        _check_save_paths(args)
+    out = OutputThatMayClose(sys.stdout) if args.save else sys.stdout
     training, test = _training_and_test(args)
     N = build_network(args, training)
     scaling = fit_scaling(training)
     _describe_setup(out, args, training, test, N, scaling)
     trainer = _train(out, args, N, scaling, training, test)
+    if args.save:
+        _save(args, N, Preprocessing(training.input_names, training.target_names, scaling))
     _report(out, trainer, N, scaling, training, test)
     if args.save:
-        _save(out, args, N, training, scaling)
+        print(f"saved {args.save} (and its column names and scaling in {sidecar_path(args.save)})", file=out)
+    if isinstance(out, OutputThatMayClose):
+        out.finish()  # if the reader went away, say so now that the model is safe
     return 0
+
+
+def _check_save_paths(args: argparse.Namespace) -> None:
+    """Check, before any work, the two files ``--save`` writes: the model and its preprocessing file.
+
+    Each must be writable and replace nothing without ``--force``, and neither may
+    be the ``--data`` or ``--test`` file, even with ``--force``.
+    """
+    targets = (Path(args.save), sidecar_path(args.save))
+    for option, source in (("--data", args.data), ("--test", args.test)):
+        if source is None or source in BUILTIN_DATA:
+            continue
+        for target in targets:
+            if _same_file(target, Path(source)):
+                raise CLIError(f"--save {args.save} would overwrite the {option} file {source}; choose another name")
+    for target in targets:
+        check_new_file(target, args.force)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether writing ``a`` would replace the file ``b``.
+
+    That is, the two are one path once symbolic links and ``..`` are resolved, or
+    two names (hard links) of one file.
+    """
+    if a.resolve() == b.resolve():
+        return True
+    return a.exists() and b.exists() and os.path.samefile(a, b)
 
 
 def _training_and_test(args: argparse.Namespace) -> tuple[Dataset, Dataset | None]:
@@ -141,14 +190,19 @@ def _report(
             print(f"{name} accuracy: {correct}/{part.n_rows} = {share:.1%}", file=out)
 
 
-def _save(out: TextIO, args: argparse.Namespace, N: NeuralNetwork, training: Dataset, scaling: Scaling) -> None:
-    sidecar = sidecar_path(args.save)
-    preprocessing = Preprocessing(training.input_names, training.target_names, scaling)
-    Path(args.save).parent.mkdir(parents=True, exist_ok=True)
+def _save(args: argparse.Namespace, N: NeuralNetwork, preprocessing: Preprocessing) -> None:
+    """Write the model to ``--save`` (creating its folder) and its preprocessing file next to it."""
+    model = Path(args.save)
+    create_parent_folder(model)
     try:
-        path = save_model(N, args.save, overwrite=args.force)
+        save_model(N, model, overwrite=args.force)
     except FileExistsError:  # appeared since the check at the start
-        raise CLIError(f"{args.save} already exists; use --force to overwrite it") from None
-    sidecar.write_text(preprocessing.to_json() + "\n", encoding="utf-8")
-    print(f"saved {path} (and its column names and scaling in {sidecar})", file=out)
+        raise CLIError(f"{model} already exists; use --force to overwrite it") from None
+    except OSError as error:
+        raise CLIError(f"cannot write {model}: {error.strerror or error}") from None
+    sidecar = sidecar_path(model)
+    try:
+        sidecar.write_text(preprocessing.to_json() + "\n", encoding="utf-8")
+    except OSError as error:
+        raise CLIError(f"cannot write {sidecar}: {error.strerror or error}") from None
 
