@@ -301,7 +301,7 @@ def test_broken_preprocessing_file(capsys, model: str, good_csv: str, content: s
         (["train", "--layers", "2,0,1"], ("argument --layers", "at least one unit")),
         (["train", "--lambda", "-1"], ("argument --lambda", ">= 0")),
         (["train", "--maxiter", "0"], ("argument --maxiter", "at least 1")),
-        (["train", "--seed", "-1"], ("argument --seed", "0 or more")),
+        (["train", "--seed", "-1"], ("argument --seed", "must be at least 0")),
         (["demo", "--seed", "x"], ("argument --seed", "not a whole number")),
         (["train", "--test-split", "1.5"], ("argument --test-split", "between 0 and 1")),
         (["train", "--test-split", "0.2", "--test", "t.csv"], ("not allowed with argument",)),
