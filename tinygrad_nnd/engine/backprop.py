@@ -113,6 +113,8 @@ def backpropagate(
 
 def _apply_rule(node: Tensor, g: Any, create_graph: bool) -> tuple[Any, ...]:
     """Run the backward rule of ``node``'s op: on Tensors to record its graph, else on arrays."""
+    op = node._op
+    assert op is not None  # only nodes made by an op have a rule
     if create_graph:
-        return node._op.backward(g, node, *node._parents)
-    return node._op.backward(g, node.data, *[p.data for p in node._parents])
+        return op.backward(g, node, *node._parents)
+    return op.backward(g, node.data, *[p.data for p in node._parents])

@@ -53,9 +53,9 @@ def gradients(
     >>> float(dy_dx), float(gradients(dy_dx, [x])[0])
     (27.0, 18.0)
     """
-    if not output.requires_grad:
-        found = [np.zeros_like(x.data) for x in inputs]
-        return [Tensor(z) for z in found] if create_graph else found
+    if not output.requires_grad:  # a constant: every gradient is zero
+        zeros = [np.zeros_like(x.data) for x in inputs]
+        return [Tensor(z) for z in zeros] if create_graph else zeros
     seed = output._seed_gradient(grad_output)
     found = backpropagate(output, seed, create_graph, wanted=inputs)
     result = []

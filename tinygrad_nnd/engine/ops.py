@@ -54,6 +54,7 @@ class Op:
     #: graph (:class:`~tinygrad_nnd.engine.tape.Tape`) frees values no rule reads.
     saves_inputs: ClassVar[bool] = True
     saves_output: ClassVar[bool] = True
+    needs: tuple[bool, ...]
     __slots__ = ("needs",)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -272,9 +272,9 @@ class NeuralNetwork:
         if cached is not None and cached[0] == key:
             return cached[1]
         weights = [Tensor(W, requires_grad=True, name=f"W_{l}") for l, W in enumerate(self.weights, start=1)]
-        data = [Tensor(X, name="X"), Tensor(y, name="y")]
+        X_t, y_t = Tensor(X, name="X"), Tensor(y, name="y")
         with enable_grad():  # record even when called inside no_grad()
-            tape = Tape(self._cost(*data, weights), weights, data)
+            tape = Tape(self._cost(X_t, y_t, weights), weights, [X_t, y_t])
         self._tape = (key, tape)
         return tape
 

@@ -97,6 +97,7 @@ class Trainer:
         y: Any,
         X_test: Any = None,
         y_test: Any = None,
+        *,
         callback: Callable[[int, float, float | None], None] | None = None,
     ) -> optimize.OptimizeResult:
         """Minimize the cost on ``(X, y)``; also record the cost on ``(X_test, y_test)`` if given.
