@@ -354,11 +354,6 @@ def test_existing_preprocessing_file_is_kept(capsys, tmp_path: Path, good_csv: s
     assert not model.exists() and Path(sidecar).read_text() == "mine"
 
 
-def test_unwritable_save_folder(capsys, tmp_path: Path, good_csv: str) -> None:
-    blocker = write(tmp_path / "blocker", "")
-    assert_bad_input(capsys, ["train", "--data", good_csv, "--quiet", "--save", f"{blocker}/m.npz"], "blocker")
-
-
 @pytest.mark.parametrize("below", ["m.npz", "sub/m.npz"])
 def test_save_below_a_file_is_refused_before_training(capsys, tmp_path: Path, good_csv: str, below: str) -> None:
     blocker = write(tmp_path / "blocker", "")

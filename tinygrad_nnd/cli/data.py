@@ -332,7 +332,7 @@ def accuracy(y_hat: np.ndarray, y: np.ndarray) -> float:
     """The share of rows whose class is right: argmax for one-hot targets, 0.5 threshold for one 0/1 column."""
     if y.shape[1] == 1:
         return float(np.mean((y_hat[:, 0] >= 0.5) == (y[:, 0] == 1)))
-    return float(np.mean(np.argmax(y_hat, axis=1) == np.argmax(y, axis=1)))
+    return float(np.mean(datasets.labels_from_one_hot(y_hat) == datasets.labels_from_one_hot(y)))
 
 
 # --------------------------------------------------------------------------- the sidecar file

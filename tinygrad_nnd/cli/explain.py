@@ -8,7 +8,7 @@ from typing import Any
 from ..viz.trace import explain_network
 from .errors import EXIT_CHECK_FAILED
 from .network import build_network, scaled_data
-from .options import add_data_option, add_network_options, parse_positive_int
+from .options import add_data_and_network_options, parse_positive_int
 
 __all__ = ["register", "run"]
 
@@ -29,8 +29,7 @@ def register(subparsers: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_data_option(parser)
-    add_network_options(parser)
+    add_data_and_network_options(parser)
     parser.add_argument(
         "--precision", type=parse_positive_int, default=4, help="digits after the decimal point in the arrays shown (default: 4)"
     )

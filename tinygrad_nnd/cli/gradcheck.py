@@ -8,7 +8,7 @@ from typing import Any
 from .checks import NORM_RATIO_LIMIT, format_gradient_checks, three_way_gradient_check
 from .errors import EXIT_CHECK_FAILED
 from .network import build_network, scaled_data
-from .options import add_data_option, add_network_options
+from .options import add_data_and_network_options
 
 __all__ = ["register", "run"]
 
@@ -29,8 +29,7 @@ def register(subparsers: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_data_option(parser)
-    add_network_options(parser)
+    add_data_and_network_options(parser)
     parser.set_defaults(run=run)
 
 

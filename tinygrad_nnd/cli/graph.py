@@ -10,7 +10,7 @@ from typing import Any
 from ..viz.graph import format_graph, format_tree, network_cost_graph, render, to_dot
 from .errors import CLIError
 from .network import build_network, scaled_data
-from .options import add_data_option, add_network_options, parse_path
+from .options import add_data_and_network_options, parse_path
 from .output import check_new_file, create_parent_folder
 
 __all__ = ["register", "run"]
@@ -41,8 +41,7 @@ def register(subparsers: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_data_option(parser)
-    add_network_options(parser)
+    add_data_and_network_options(parser)
     parser.add_argument("--format", choices=TEXT_FORMATS + IMAGE_FORMATS, default="text", help="(default: text)")
     parser.add_argument(
         "--out",

@@ -43,7 +43,7 @@ def build_network(args: argparse.Namespace, data: Dataset) -> NeuralNetwork:
 
 def scaled_data(args: argparse.Namespace) -> tuple[Dataset, np.ndarray, np.ndarray]:
     """``--data`` loaded and scaled by its own maxima: ``(data, X, y)`` as the network sees them."""
-    data = load_dataset(args.data, getattr(args, "target", None), getattr(args, "one_hot", False))
+    data = load_dataset(args.data, args.target, args.one_hot)
     scaling = fit_scaling(data)
     return data, scaling.inputs(data.X), scaling.targets(data.y)
 

@@ -18,8 +18,7 @@ import math
 from ..nn import GRADIENT_METHODS
 
 __all__ = [
-    "add_data_option",
-    "add_network_options",
+    "add_data_and_network_options",
     "parse_fraction",
     "parse_lambda",
     "parse_layers",
@@ -120,19 +119,25 @@ def parse_targets(text: str) -> tuple[str, ...]:
     return names
 
 
-def add_data_option(parser: argparse.ArgumentParser, default: str | None = "sleep", *, targets: bool = True) -> None:
+def add_data_and_network_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that builds a network for data: which data, which network.
+
+    ``--data``, ``--target`` and ``--one-hot`` are read by :func:`.network.scaled_data`;
+    ``--layers``, ``--seed``, ``--lambda`` and ``--mean-cost`` by :func:`.network.build_network`.
+    """
+    _add_data_options(parser)
+    _add_network_options(parser)
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
     """``--data`` (a built-in set or a CSV file) and, for CSV files, ``--target`` and ``--one-hot``."""
     parser.add_argument(
         "--data",
         type=parse_path,
-        default=default,
-        required=default is None,
+        default="sleep",
         metavar="sleep|iris|PATH.csv",
-        help="the data: the series' sleep/study scores, Fisher's iris, or a CSV file with a header row"
-        + (f" (default: {default})" if default else ""),
+        help="the data: the series' sleep/study scores, Fisher's iris, or a CSV file with a header row (default: sleep)",
     )
-    if not targets:
-        return
     parser.add_argument(
         "--target",
         type=parse_targets,
@@ -147,7 +152,7 @@ def add_data_option(parser: argparse.ArgumentParser, default: str | None = "slee
     )
 
 
-def add_network_options(parser: argparse.ArgumentParser) -> None:
+def _add_network_options(parser: argparse.ArgumentParser) -> None:
     """``--layers``, ``--seed``, ``--lambda`` and ``--mean-cost``: which network to build."""
     parser.add_argument(
         "--layers",

@@ -25,8 +25,7 @@ from .data import (
 from .errors import CLIError
 from .network import build_network
 from .options import (
-    add_data_option,
-    add_network_options,
+    add_data_and_network_options,
     parse_fraction,
     parse_method,
     parse_path,
@@ -57,8 +56,7 @@ def register(subparsers: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_data_option(parser)
-    add_network_options(parser)
+    add_data_and_network_options(parser)
     parser.add_argument(
         "--method",
         type=parse_method,
