@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .modes import check_finite, enable_grad, state
+from .modes import enable_grad, run_checked, state
 from .ops import unbroadcast
 
 if TYPE_CHECKING:
@@ -94,21 +94,26 @@ def backpropagate(
                 continue
             parents = node._parents
             if state.anomaly:
-                with np.errstate(all="ignore"):  # the check below names the op instead of a warning
-                    input_grads = _apply_rule(node, g, create_graph)
-                check_finite(op.name, "backward", tuple(input_grads), [p.data.shape for p in parents])
+                shapes = [p.data.shape for p in parents]
+                input_grads = run_checked(op.name, "backward", shapes, _apply_rule, node, g, create_graph)
             else:
                 input_grads = _apply_rule(node, g, create_graph)
             if on_step is not None:
                 on_step(node, g, input_grads)
             for parent, pg in zip(parents, input_grads):
-                if pg is None or not parent.requires_grad:
-                    continue
-                if pg.shape != parent.data.shape:
-                    pg = unbroadcast(pg, parent.data.shape)
-                previous = pending.get(parent)
-                pending[parent] = pg if previous is None else previous + pg
+                if pg is not None and parent.requires_grad:
+                    pending[parent] = accumulate(pending.get(parent), pg, parent.data.shape)
     return results
+
+
+def accumulate(total: Any, g: Any, shape: tuple[int, ...]) -> Any:
+    """``total + g``, with ``g`` first summed back to the input's ``shape`` (``g`` alone if no total yet).
+
+    Where a node feeds several ops, its gradient is the sum of what each passes back.
+    """
+    if g.shape != shape:
+        g = unbroadcast(g, shape)
+    return g if total is None else total + g
 
 
 def _apply_rule(node: Tensor, g: Any, create_graph: bool) -> tuple[Any, ...]:

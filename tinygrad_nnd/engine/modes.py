@@ -91,6 +91,18 @@ class AnomalyError(FloatingPointError):
     """Raised inside :func:`detect_anomaly` when an op produces NaN or inf."""
 
 
+def run_checked(op_name: str, stage: str, input_shapes: list, rule, *args):
+    """Run ``rule(*args)`` as :func:`detect_anomaly` wants: NumPy's warnings off, result checked.
+
+    The one place where the engine (Tensor graph and replayed Tape, forward and
+    backward) turns a NaN or inf into an :class:`AnomalyError` naming the op.
+    """
+    with np.errstate(all="ignore"):  # the check names the op instead of a warning
+        result = rule(*args)
+    check_finite(op_name, stage, result, input_shapes)
+    return result
+
+
 def check_finite(op_name: str, stage: str, values, input_shapes) -> None:
     """Raise :class:`AnomalyError` if ``values`` (an array, or a tuple of arrays/None) is not all finite."""
     for v in values if isinstance(values, tuple) else (values,):

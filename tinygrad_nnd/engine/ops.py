@@ -73,11 +73,16 @@ class Op:
         defaults = _init_defaults(type(self))
         params = ", ".join(
             f"{name}={getattr(self, name)!r}"
-            for name in self.__slots__
-            if name in defaults and getattr(self, name) != defaults[name]
-            or name not in defaults and name != "needs" and hasattr(self, name)
+            for name in _parameters(type(self))
+            if name not in defaults or getattr(self, name) != defaults[name]
         )
         return f"{self.name}({params})" if params else self.name
+
+
+@functools.cache
+def _parameters(cls: type) -> tuple[str, ...]:
+    """The parameter slots of an op class, its base classes' included (``needs`` is state, not a parameter)."""
+    return tuple(name for c in reversed(cls.__mro__) for name in c.__dict__.get("__slots__", ()) if name != "needs")
 
 
 @functools.cache
@@ -399,22 +404,20 @@ class Sum(Op):
         return (_broadcast_to(_restore_reduced_axes(g, a.shape, self.axis, self.keepdims), a.shape),)
 
 
-class Mean(Op):
-    """``c = mean(a, axis)``;  each of the ``n`` averaged elements gets ``g / n``."""
+class Mean(Sum):
+    """``c = mean(a, axis) = sum(a, axis) / n``;  each of the ``n`` averaged elements gets ``g / n``."""
 
     name = "mean"
-    __slots__ = ("axis", "keepdims")
-
-    def __init__(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False):
-        self.axis = axis
-        self.keepdims = keepdims
+    saves_output = True  # n is read from the output's size
+    __slots__ = ()
 
     def forward(self, a):
         return np.mean(a, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, g, out, a):
         n = max(a.size // max(out.size, 1), 1)  # how many elements each mean averaged
-        return (_broadcast_to(_restore_reduced_axes(g, a.shape, self.axis, self.keepdims), a.shape) / n,)
+        (spread,) = super().backward(g, out, a)
+        return (spread / n,)
 
 
 # ---------------------------------------------------------------- shape and indexing

@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from .backprop import topological_order
-from .modes import check_finite, state
-from .ops import Op, unbroadcast
+from .backprop import accumulate, topological_order
+from .modes import run_checked, state
+from .ops import Op
 from .tensor import Tensor
 
 
@@ -132,7 +132,10 @@ class Tape:
             op = ops[i]
             if op is not None:
                 inputs = [out[p] if type(p) is int else p for p in parents[i]]
-                result = self._checked(op, "forward", op.forward, *inputs) if checked else op.forward(*inputs)
+                if checked:
+                    result = run_checked(op.name, "forward", [np.shape(x) for x in inputs], op.forward, *inputs)
+                else:
+                    result = op.forward(*inputs)
                 out[i] = np.asarray(result)
                 args[i] = inputs if op.saves_inputs else self.no_inputs[i]
                 for released in self.release_after[i]:
@@ -144,27 +147,15 @@ class Tape:
             if op is None or g is None:
                 continue
             if checked:
-                input_grads = self._checked(op, "backward", op.backward, g, out[i], *args[i])
+                shapes = [self.shapes[p] if type(p) is int else p.shape for p in parents[i]]
+                input_grads = run_checked(op.name, "backward", shapes, op.backward, g, out[i], *args[i])
             else:
                 input_grads = op.backward(g, out[i], *args[i])
             for p, pg in zip(parents[i], input_grads):
-                if pg is None or type(p) is not int or p >= n:  # no gradient for constants or data
-                    continue
-                if pg.shape != self.shapes[p]:
-                    pg = unbroadcast(pg, self.shapes[p])
-                grads[p] = pg if grads[p] is None else grads[p] + pg
+                if pg is not None and type(p) is int and p < n:  # constants and data get no gradient
+                    grads[p] = accumulate(grads[p], pg, self.shapes[p])
         input_grads = [
             np.zeros(shape) if grads[i] is None else np.array(grads[i], dtype=np.float64)
             for i, shape in zip(self.input_slots, self.input_shapes)
         ]
         return np.array(out[n - 1]), input_grads
-
-    @staticmethod
-    def _checked(op: Op, stage: str, rule: Any, *arrays: Any) -> Any:
-        """Call ``rule`` and check its result for NaN and inf, as the Tensor graph does in ``detect_anomaly()``."""
-        with np.errstate(all="ignore"):  # the check names the op instead of a warning
-            result = rule(*arrays)
-        shapes = [np.shape(a) for a in arrays[2 if stage == "backward" else 0 :] if a is not None]
-        check_finite(op.name, stage, result, shapes)
-        return result
-

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import ops
 from .backprop import backpropagate
-from .modes import check_finite, state
+from .modes import run_checked, state
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, bool, Sequence[Any]]
 
@@ -204,9 +204,7 @@ class Tensor:
                 "has requires_grad=True (or it was made inside no_grad())"
             )
         seed = self._seed_gradient(gradient)
-        for leaf, g in backpropagate(self, seed, create_graph).items():
-            if not leaf.is_leaf:
-                continue
+        for leaf, g in backpropagate(self, seed, create_graph).items():  # leaves only: no `wanted`
             if create_graph:
                 leaf.grad_tensor = g if leaf.grad_tensor is None else leaf.grad_tensor + g
                 g = g.data
@@ -401,9 +399,7 @@ def apply(op: ops.Op, *inputs: ArrayLike) -> Tensor:
     arrays = [t.data for t in tensors]
     try:
         if state.anomaly:
-            with np.errstate(all="ignore"):  # the check below names the op instead of a warning
-                out = op.forward(*arrays)
-            check_finite(op.name, "forward", out, [a.shape for a in arrays])
+            out = run_checked(op.name, "forward", [a.shape for a in arrays], op.forward, *arrays)
         else:
             out = op.forward(*arrays)
     except (ValueError, IndexError) as error:
@@ -422,7 +418,7 @@ def _constant(x: Any, who: str, inputs: tuple[Any, ...]) -> Tensor:
     """A non-Tensor operand as a constant Tensor. A Python number takes the dtype of the
     Tensor it meets, as NumPy's own scalars do (``float32 * 0.5`` stays float32)."""
     if type(x) in (int, float, bool):
-        like = next(t.data.dtype for t in inputs if isinstance(t, Tensor))
+        like = next((t.data.dtype for t in inputs if isinstance(t, Tensor)), np.dtype(np.float64))
         return Tensor._result(np.asarray(x, dtype=like if like.kind == "f" else np.float64), None, ())
     return Tensor._result(as_array(x, who), None, ())
 

@@ -19,20 +19,14 @@ Its gradient is available two ways, which the test suite proves equal:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 
 from ..engine import Tensor, enable_grad
 from ..engine.tape import Tape
-from .activations import sigmoid_prime
-
-
-def _sigmoid(z: Any) -> Any:
-    """The sigmoid of an array (plain NumPy) or of a Tensor (a graph op)."""
-    return z.sigmoid() if isinstance(z, Tensor) else expit(z)
+from .activations import sigmoid, sigmoid_prime
 
 
 class NeuralNetwork:
@@ -190,17 +184,28 @@ class NeuralNetwork:
 
     # ---------------------------------------------------------------- forward and cost
 
+    @staticmethod
+    def _layers(X: Any, weights: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
+        """``(z_{l+1}, a_{l+1})`` layer after layer: ``z = a W``, ``a = f(z)``, for arrays or Tensors."""
+        a = X
+        for W in weights:
+            z = a @ W
+            a = sigmoid(z)
+            yield z, a
+
     def _cost(self, X: Any, y: Any, weights: Sequence[Any]) -> Any:
         """The cost, written once for NumPy arrays and for Tensors (which record the graph)."""
-        a = X
-        for l, W in enumerate(weights, start=2):
-            z = a @ W
-            a = _sigmoid(z)
+        y_hat = X
+        for l, (z, y_hat) in enumerate(self._layers(X, weights), start=2):
             if isinstance(z, Tensor):  # labels for graph views: the series' names
-                z.name, a.name = f"z_{l}", ("y_hat" if l == len(weights) + 1 else f"a_{l}")
-        J = 0.5 * ((y - a) ** 2).sum()
+                z.name, y_hat.name = f"z_{l}", ("y_hat" if l == len(weights) + 1 else f"a_{l}")
+        return self._cost_of_prediction(y_hat, y, weights)
+
+    def _cost_of_prediction(self, y_hat: Any, y: Any, weights: Sequence[Any]) -> Any:
+        """``J`` from the prediction: squared error (per example with ``mean_cost``) plus the Part VII term."""
+        J = 0.5 * ((y - y_hat) ** 2).sum()
         if self.mean_cost:
-            J = J / X.shape[0]
+            J = J / y.shape[0]
         if self.Lambda:
             J = J + (self.Lambda / 2) * sum((W**2).sum() for W in weights)
         return J
@@ -211,10 +216,12 @@ class NeuralNetwork:
         Sets ``z_2, a_2, ..., z_{L+1}`` as attributes, as the series does.
         """
         X, _ = self.check_data(X)
+        return self._forward(X)
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`forward` on data already checked."""
         a = X
-        for l, W in enumerate(self.weights, start=2):
-            z = a @ W
-            a = expit(z)
+        for l, (z, a) in enumerate(self._layers(X, self.weights), start=2):
             setattr(self, f"z_{l}", z)
             if l <= self.n_layers:
                 setattr(self, f"a_{l}", a)
@@ -293,7 +300,7 @@ class NeuralNetwork:
         ``delta_2, ..., delta_{L+1}``.
         """
         X, y = self.check_data(X, y)
-        self.y_hat = self.forward(X)
+        self.y_hat = self._forward(X)
         activations = [X] + [getattr(self, f"a_{l}") for l in range(2, self.n_layers + 1)]
         weights = self.weights
         delta = -(y - self.y_hat) * sigmoid_prime(getattr(self, f"z_{self.n_layers + 1}"))
@@ -309,7 +316,13 @@ class NeuralNetwork:
 
     def compute_gradients_by_hand(self, X: Any, y: Any) -> np.ndarray:
         """:meth:`cost_function_prime`, flattened as :meth:`get_params`."""
-        return np.concatenate([g.ravel() for g in self.cost_function_prime(X, y)])
+        return self.cost_and_gradients_by_hand(X, y)[1]
+
+    def cost_and_gradients_by_hand(self, X: Any, y: Any) -> tuple[float, np.ndarray]:
+        """``(J, dJ/dW)`` by the hand-written chain rule, both from one forward pass."""
+        gradients = self.cost_function_prime(X, y)
+        J = self._cost_of_prediction(self.y_hat, np.asarray(y, dtype=np.float64), self.weights)
+        return float(J), np.concatenate([g.ravel() for g in gradients])
 
     # ---------------------------------------------------------------- model files
 

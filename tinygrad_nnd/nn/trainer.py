@@ -85,11 +85,11 @@ class Trainer:
         self.N.set_params(params)
         if self.gradient == "autodiff":
             return self.N.cost_and_gradients(X, y)
-        return self.N.cost_function(X, y), self.N.compute_gradients_by_hand(X, y)
+        return self.N.cost_and_gradients_by_hand(X, y)
 
     def hessian_vector_product(self, params: np.ndarray, v: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``H(params) @ v`` for the cost, exact, from the engine (SciPy's ``hessp``)."""
-        return self._hvp(params, v, X, y)
+        return hvp(self.N.cost_of_params)(params, v, X, y)
 
     def train(
         self,
@@ -133,7 +133,6 @@ class Trainer:
             options["disp"] = True
         extra: dict[str, Any] = {}
         if self.method in HESSP_METHODS:
-            self._hvp = hvp(self.N.cost_of_params)
             extra["hessp"] = self.hessian_vector_product
         result = optimize.minimize(
             self.cost_function_wrapper,
