@@ -73,7 +73,7 @@ def test_incoming_gradient_at_each_step_is_the_gradient_of_the_node(case: int) -
     trace = trace_backward(root)
     nodes = op_nodes_in_backward_order(root)
     expected = gradients(root, nodes)
-    for step, node, g in zip(trace.steps, nodes, expected):
+    for step, node, g in zip(trace.steps, nodes, expected, strict=True):
         assert step.grad_in.shape == node.shape == step.output_shape
         np.testing.assert_allclose(step.grad_in, g, rtol=1e-13, atol=0)
         assert trace.gradient_of(step.label) is step.grad_in
@@ -90,7 +90,7 @@ def test_leaf_gradients_match_gradients_and_leave_grad_untouched(case: int) -> N
         before.append(None if leaf.grad is None else leaf.grad.copy())
     trace = trace_backward(root)
     labels = node_labels(graph_nodes(root))
-    for leaf, g, old in zip(leaves, gradients(root, leaves), before):
+    for leaf, g, old in zip(leaves, gradients(root, leaves), before, strict=True):
         np.testing.assert_allclose(trace.grads[labels[id(leaf)]], g, rtol=1e-13, atol=0)
         if old is None:
             assert leaf.grad is None

@@ -106,7 +106,7 @@ def save_model(N: NeuralNetwork, path: str | os.PathLike[str], overwrite: bool =
     for l, W in enumerate(N.weights, start=1):
         arrays[f"W_{l}"] = np.asarray(W, dtype=np.float64)
     if not overwrite and path.exists():
-        raise FileExistsError(f"save_model: {path} already exists; pass overwrite=True to replace it")
+        raise _already_exists(path)
     # Write a temporary file next to the target, then move it into place in one
     # step: an interrupted save never leaves a half-written model behind.
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -133,6 +133,10 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
+def _already_exists(path: Path) -> FileExistsError:
+    return FileExistsError(f"save_model: {path} already exists; pass overwrite=True to replace it")
+
+
 def _move_without_replacing(source: str, target: Path) -> None:
     """Rename ``source`` to ``target`` unless ``target`` exists (FileExistsError then)."""
     try:
@@ -140,10 +144,10 @@ def _move_without_replacing(source: str, target: Path) -> None:
         # writer's file could be replaced.
         os.link(source, target)
     except FileExistsError:
-        raise FileExistsError(f"save_model: {target} already exists; pass overwrite=True to replace it") from None
+        raise _already_exists(target) from None
     except OSError:  # a file system without hard links
         if target.exists():
-            raise FileExistsError(f"save_model: {target} already exists; pass overwrite=True to replace it") from None
+            raise _already_exists(target) from None
         os.replace(source, target)
         return
     os.unlink(source)
@@ -190,7 +194,7 @@ def load_model(path: str | os.PathLike[str]) -> NeuralNetwork:
             marker = _read_entry(path, archive, "format")
             if marker.shape != () or marker.dtype.kind != "U" or str(marker) != FORMAT:
                 raise ModelFileError(path, not_ours)
-            entries = {name: _read_entry(path, archive, name) for name in sorted(names)}
+            entries = {name: _read_entry(path, archive, name) for name in sorted(names - {"format"})}
     except ModelFileError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:

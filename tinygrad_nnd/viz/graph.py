@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,28 +56,36 @@ __all__ = [
 # ----------------------------------------------------------------------------- walking the graph
 
 
-def _depths(root: Tensor) -> dict[int, int]:
-    """How many ops lie on the longest path from a leaf or constant to each node.
+def _post_order(root: Tensor, inputs_of: Callable[[Tensor], Sequence[Tensor]]) -> list[Tensor]:
+    """Every node behind ``root``, each after its inputs, found with a stack.
 
-    Computed in one pass over a post-order (inputs first), found with a stack.
+    A depth-first post-order that visits a node's inputs in the order
+    ``inputs_of(node)`` gives them; each node appears once, ``root`` last.
     """
-    depth: dict[int, int] = {}
+    order: list[Tensor] = []
+    seen: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
         node, inputs_done = stack.pop()
-        parents = node.parents
         if inputs_done:
-            deepest = -1
-            for p in parents:
-                if depth[id(p)] > deepest:
-                    deepest = depth[id(p)]
-            depth[id(node)] = deepest + 1
-        elif id(node) not in depth:
-            depth[id(node)] = -1  # in progress; overwritten once its inputs are done
-            stack.append((node, True))
-            for p in parents:
-                if id(p) not in depth:
-                    stack.append((p, False))
+            order.append(node)  # all of its inputs are already in `order`
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        # Pushed in reverse, because the stack pops the last one first.
+        for p in reversed(inputs_of(node)):
+            if id(p) not in seen:
+                stack.append((p, False))
+    return order
+
+
+def _depths(root: Tensor) -> dict[int, int]:
+    """How many ops lie on the longest path from a leaf or constant to each node."""
+    depth: dict[int, int] = {}
+    for node in _post_order(root, lambda node: node.parents):
+        depth[id(node)] = max((depth[id(p)] for p in node.parents), default=-1) + 1
     return depth
 
 
@@ -107,30 +116,17 @@ def graph_nodes(root: Tensor) -> list[Tensor]:
     ['x', 'mul', 'const', 'add']
     """
     depth = _depths(root)
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)  # all of its inputs are already in `order`
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
+
+    def deepest_first(node: Tensor) -> Sequence[Tensor]:
         parents = node.parents
         if len(parents) == 2:  # the common case, without the cost of a sort
-            if depth[id(parents[1])] > depth[id(parents[0])]:
-                parents = (parents[1], parents[0])
-        elif len(parents) > 2:
-            # Deepest input first (a stable sort keeps argument order for ties).
-            parents = tuple(sorted(parents, key=lambda p: -depth[id(p)]))
-        # Pushed in reverse, because the stack pops the last one first.
-        for p in reversed(parents):
-            if id(p) not in seen:
-                stack.append((p, False))
-    return order
+            a, b = parents
+            return (b, a) if depth[id(b)] > depth[id(a)] else parents
+        if len(parents) > 2:  # a stable sort keeps argument order for ties
+            return sorted(parents, key=lambda p: -depth[id(p)])
+        return parents
+
+    return _post_order(root, deepest_first)
 
 
 def _format_number(value: Any) -> str:

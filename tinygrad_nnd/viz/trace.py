@@ -106,17 +106,15 @@ def rule_explanation(op: Op, input_labels: tuple[str, ...], output_label: str, n
     'dot backward: W_1 gets X.T @ g (X is a constant: no gradient)'
     """
     templates = _RULES.get(op.name)
-    names = dict(zip("ab", input_labels), c=output_label, p=f"{getattr(op, 'exponent', '')}")
-    parts: list[str] = []
-    try:
-        if templates is None or len(templates) != len(input_labels):
-            raise KeyError(op.name)
-        for label, template, need in zip(input_labels, templates, needs):
-            if need:
-                parts.append(f"{label} gets {template.format(**names)}")
-    except (KeyError, IndexError):
+    if templates is None or len(templates) != len(input_labels):
         doc = (type(op).__doc__ or op.describe()).strip().splitlines()[0]
         return f"{op.name} backward: {doc}"
+    names = dict(zip("ab", input_labels), c=output_label, p=f"{getattr(op, 'exponent', '')}")
+    parts = [
+        f"{label} gets {template.format(**names)}"
+        for label, template, need in zip(input_labels, templates, needs)
+        if need
+    ]
     constants = [label for label, need in zip(input_labels, needs) if not need]
     text = f"{op.name} backward: " + "; ".join(parts)
     if constants:
@@ -302,7 +300,8 @@ def trace_backward(root: Tensor, seed: Any = None) -> BackwardTrace:
     seed = np.ones_like(root.data) if seed is None else np.asarray(seed, dtype=root.data.dtype)
     if seed.shape != root.shape:
         raise ValueError(f"trace_backward: seed of shape {seed.shape} given for a tensor of shape {root.shape}")
-    labels = node_labels(graph_nodes(root))
+    nodes = graph_nodes(root)
+    labels = node_labels(nodes)
     steps: list[BackwardStep] = []
 
     def record(node: Tensor, g: Any, input_grads: tuple[Any, ...]) -> None:
@@ -331,14 +330,8 @@ def trace_backward(root: Tensor, seed: Any = None) -> BackwardTrace:
     # backpropagate (not Tensor.backward): it returns the gradients instead of
     # adding them to the leaves' .grad.
     found = backpropagate(root, seed, on_step=record)
-    # Keyed by id(): the result dict's own keys are Tensors, and the leaves are
-    # listed in graph order (W_1 before W_2), not in the order they were reached.
-    found_by_id = {id(t): g for t, g in found.items()}
-    grads = {
-        labels[id(t)]: np.array(found_by_id[id(t)])
-        for t in graph_nodes(root)
-        if t.op is None and id(t) in found_by_id
-    }
+    # The leaves in graph order (W_1 before W_2), not in the order they were reached.
+    grads = {labels[id(t)]: np.array(found[t]) for t in nodes if t.op is None and t in found}
     return BackwardTrace(root_label=labels[id(root)], steps=steps, grads=grads)
 
 
