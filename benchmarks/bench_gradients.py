@@ -468,23 +468,34 @@ RTOL = 1e-9
 # ==================================================================== results
 
 
+@dataclass(kw_only=True)
+class Timing:
+    """How long one call takes: the summary of interleaved rounds (None and 0 until timed)."""
+
+    median_s: float | None = None
+    iqr_s: float | None = None
+    min_s: float | None = None
+    number: int = 0  # calls per block
+    rounds: int = 0
+
+    def record(self, timed: Timed, rounds: int) -> None:
+        """Fill in the summary of ``timed.samples`` (see :func:`summarize`) and how they were taken."""
+        self.median_s, self.iqr_s, self.min_s = summarize(timed.samples)
+        self.number, self.rounds = timed.number, rounds
+
+
 @dataclass
-class TimingResult:
+class TimingResult(Timing):
     """One contender at one size: did it agree with the reference, and how long a call takes."""
 
     size: str
     contender: str
     status: str  # "ok", "not installed", "disagrees", or "error: ..."
     agreed: bool | None = None
-    median_s: float | None = None
-    iqr_s: float | None = None
-    min_s: float | None = None
-    number: int = 0
-    rounds: int = 0
 
 
 @dataclass
-class BfgsResult:
+class BfgsResult(Timing):
     """BFGS training of the seed problem with one source of gradients."""
 
     gradient: str  # "autodiff" or "chain_rule"
@@ -493,10 +504,6 @@ class BfgsResult:
     final_cost: float
     success: bool
     agreed: bool  # same iteration count and optimum as the other gradient
-    median_s: float | None = None
-    iqr_s: float | None = None
-    number: int = 0
-    rounds: int = 0
 
 
 @dataclass
@@ -663,8 +670,7 @@ def benchmark_size(size: Size, settings: Settings, log: Log = _no_log) -> list[T
     for result in results:
         measured = timed.get(result.contender)
         if measured is not None:
-            result.median_s, result.iqr_s, result.min_s = summarize(measured.samples)
-            result.number, result.rounds = measured.number, rounds
+            result.record(measured, rounds)
     return results
 
 
@@ -692,22 +698,17 @@ def benchmark_bfgs(settings: Settings, log: Log = _no_log) -> list[BfgsResult]:
     time_interleaved(list(timed.values()), settings.bfgs_rounds)
     results = []
     for g in gradients:
-        outcome, t = outcomes[g], timed[g]
-        median, iqr, _ = summarize(t.samples)
-        results.append(
-            BfgsResult(
-                gradient=g,
-                iterations=int(outcome.nit),
-                evaluations=int(outcome.nfev),
-                final_cost=float(outcome.fun),
-                success=bool(outcome.success),
-                agreed=same,
-                median_s=median,
-                iqr_s=iqr,
-                number=t.number,
-                rounds=settings.bfgs_rounds,
-            )
+        outcome = outcomes[g]
+        result = BfgsResult(
+            gradient=g,
+            iterations=int(outcome.nit),
+            evaluations=int(outcome.nfev),
+            final_cost=float(outcome.fun),
+            success=bool(outcome.success),
+            agreed=same,
         )
+        result.record(timed[g], settings.bfgs_rounds)
+        results.append(result)
     return results
 
 

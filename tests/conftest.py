@@ -1,4 +1,6 @@
-"""Hypothesis profiles for the suite: pick one with ``--hypothesis-profile=NAME``.
+"""Hypothesis profiles for the suite, and fixtures shared by several test files.
+
+Pick a profile with ``--hypothesis-profile=NAME``:
 
 - ``ci``: deterministic (derandomized, no example database), moderate example counts;
   what ``.ci/run`` uses.
@@ -6,6 +8,10 @@
 - ``thorough``: many examples, for a long hunt for counterexamples.
 """
 
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -22,3 +28,14 @@ settings.register_profile(
     "thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("dev")
+
+
+@pytest.fixture
+def global_rng_restored() -> Iterator[None]:
+    """Put NumPy's global generator back afterwards, for tests that seed it.
+
+    ``NeuralNetwork()`` without a seed draws from it, as the series' ``np.random.rand`` does.
+    """
+    state = np.random.get_state()
+    yield
+    np.random.set_state(state)

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from tinygrad_nnd import NeuralNetwork
+from tinygrad_nnd.testing import floats_arrays, values
 
 WEIGHT_BOUND = 3.0
 INPUT_BOUND = 1.0
@@ -46,14 +46,6 @@ def scaled(n: int) -> int:
     return max(1, round(n * settings.default.max_examples / 60))
 
 
-def bounded_floats(low: float, high: float) -> st.SearchStrategy[float]:
-    return st.floats(low, high, allow_nan=False, allow_infinity=False, width=64)
-
-
-def float_arrays(shape: tuple[int, ...], low: float, high: float) -> st.SearchStrategy[np.ndarray]:
-    return hnp.arrays(np.float64, shape, elements=bounded_floats(low, high))
-
-
 @st.composite
 def layer_sizes(draw: st.DrawFn, max_hidden_layers: int = 3, max_units: int = 6) -> tuple[int, ...]:
     """``(inputs, hidden..., outputs)`` with 1-4 inputs, 1-3 hidden layers of 1-6 units, 1-3 outputs."""
@@ -63,7 +55,7 @@ def layer_sizes(draw: st.DrawFn, max_hidden_layers: int = 3, max_units: int = 6)
     return (n_in, *hidden, n_out)
 
 
-lambdas = st.one_of(st.just(0.0), bounded_floats(0.0, 1.0))
+lambdas = st.one_of(st.just(0.0), values(0.0, 1.0))
 
 
 @dataclass
@@ -99,11 +91,25 @@ def problems(
         Lambda=draw(lambdas if Lambda is None else Lambda),
         mean_cost=draw(st.booleans()),
     )
-    N.set_params(draw(float_arrays((N.n_params,), weight_low, weight_high)))
-    n_rows = draw(st.integers(1, MAX_ROWS))
-    X = draw(float_arrays((n_rows, shape[0]), input_low, input_high))
-    y = draw(float_arrays((n_rows, shape[-1]), 0.0, 1.0))
+    params, X, y = draw(points(N, draw(st.integers(1, MAX_ROWS)), weight_low, weight_high, input_low, input_high))
+    N.set_params(params)
     return Problem(N, X, y)
+
+
+def points(
+    N: NeuralNetwork,
+    n_rows: int,
+    weight_low: float = -WEIGHT_BOUND,
+    weight_high: float = WEIGHT_BOUND,
+    input_low: float = -INPUT_BOUND,
+    input_high: float = INPUT_BOUND,
+) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(params, X, y)`` for ``N``'s shapes with ``n_rows`` rows: a new point for the same network."""
+    return st.tuples(
+        floats_arrays((N.n_params,), weight_low, weight_high),
+        floats_arrays((n_rows, N.layer_sizes[0]), input_low, input_high),
+        floats_arrays((n_rows, N.layer_sizes[-1]), 0.0, 1.0),
+    )
 
 
 def series_problems() -> st.SearchStrategy[Problem]:

@@ -76,6 +76,9 @@ def test_bfgs_uses_the_same_iterations_with_either_gradient(bench: ModuleType, r
     assert set(bfgs) == {"autodiff", "chain_rule"}
     assert bfgs["autodiff"].iterations == bfgs["chain_rule"].iterations > 0
     assert bfgs["autodiff"].agreed and bfgs["autodiff"].success and bfgs["chain_rule"].success
+    for r in bfgs.values():  # timed like the value-and-gradient calls
+        assert r.median_s is not None and r.median_s > 0
+        assert r.number >= 1 and r.rounds == bench.QUICK.bfgs_rounds
 
 
 def test_memory_checks_report_numbers(bench: ModuleType, results: list) -> None:

@@ -176,22 +176,15 @@ def test_pow_of_negative_base_with_fractional_exponent_raises_value_error():
 
 # ---------------------------------------------------------------- ndarray on the left
 
-LEFT_OPERATORS = {
-    "add": operator.add,
-    "sub": operator.sub,
-    "mul": operator.mul,
-    "div": operator.truediv,
-}
 
-
-@pytest.mark.parametrize("name", sorted(LEFT_OPERATORS))
+@pytest.mark.parametrize("name", sorted(BINARY))
 @given(array=floats_arrays(shape=(2, 3), min_value=0.5, max_value=3.0), x=floats_arrays(shape=(3,), min_value=0.5))
 def test_ndarray_on_the_left_of_an_operator_gives_a_tensor_with_the_right_gradient(name, array, x):
     """np_array OP tensor is a Tensor (NumPy defers to Tensor's reflected method) whose gradient is correct.
 
     Values in [0.5, 3] keep the division's denominator away from 0.
     """
-    op = LEFT_OPERATORS[name]
+    op = BINARY[name]
     result = op(array, Tensor(x, requires_grad=True))
     assert isinstance(result, Tensor) and result.requires_grad
     np.testing.assert_allclose(result.data, op(array, x), rtol=1e-15)

@@ -65,14 +65,17 @@ def test_value_and_grad_returns_float_value_and_gradient_of_x_shape(x):
 
 
 @given(floats_arrays(shapes(min_dims=1)))
-def test_grad_equals_the_gradient_part_of_value_and_grad(x):
-    """grad(f)(x) is the ndarray that value_and_grad(f)(x) returns second."""
+def test_grad_equals_the_closed_form_and_the_gradient_part_of_value_and_grad(x):
+    """grad(f)(x) of f = sum(tanh(x) x) is tanh(x) + x (1 - tanh(x)**2), the ndarray value_and_grad(f)(x) returns second."""
 
     def f(t):
         return (t.tanh() * t).sum()
 
     g = grad(f)(x)
     assert isinstance(g, np.ndarray) and g.shape == x.shape
+    tanh = np.tanh(x)
+    # Both terms have the sign of x (no cancellation): rounding only, rtol 1e-12 as above.
+    np.testing.assert_allclose(g, tanh + x * (1.0 - tanh**2), rtol=1e-12, atol=0)
     np.testing.assert_array_equal(g, value_and_grad(f)(x)[1])
 
 

@@ -77,10 +77,12 @@ def test_deep_chain_of_100000_ops_backpropagates_without_recursion_error():
         z = z * c
     z.backward()
     # Rounding: each of the n multiplications in the engine (and in the reference)
-    # adds a relative error <= 1.1e-16, so they agree to ~n * 1.1e-16 ~ 1e-11.
+    # adds a relative error <= 1.1e-16, so each side is within n * 1.1e-16 = 1.1e-11
+    # of the exact product and they agree to 2.2e-11; rtol 1e-10 leaves a factor 4.5.
+    # A dropped or doubled factor c would be off by 1e-5.
     expected = np.prod(np.full(n, c))
-    np.testing.assert_allclose(x.grad, expected, rtol=1e-9)
-    np.testing.assert_allclose(z.data, 2.0 * expected, rtol=1e-9)
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-10)
+    np.testing.assert_allclose(z.data, 2.0 * expected, rtol=1e-10)
     del z  # freeing the chain must not recurse either
 
 

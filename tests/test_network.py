@@ -4,8 +4,6 @@ compute_numerical_gradient)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -21,14 +19,6 @@ from tinygrad_nnd import (
     test_gradient,
 )
 from tinygrad_nnd.datasets import sleep_study
-
-
-@pytest.fixture
-def global_rng_restored() -> Iterator[None]:
-    """NeuralNetwork() draws from NumPy's global generator (as the series does): put it back afterwards."""
-    state = np.random.get_state()
-    yield
-    np.random.set_state(state)
 
 
 def series_sigmoid(z: np.ndarray) -> np.ndarray:

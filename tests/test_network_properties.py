@@ -17,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies_nn import Problem, float_arrays, layer_sizes, problems, scaled, series_problems
+from strategies_nn import Problem, layer_sizes, problems, scaled, series_problems
 
-from tinygrad_nnd import NeuralNetwork, Tensor, compute_numerical_gradient, hvp, value_and_grad
+from tinygrad_nnd import NeuralNetwork, Tensor, compute_numerical_gradient, gradients, hvp, value_and_grad
 from tinygrad_nnd.gradcheck import norm_ratio
+from tinygrad_nnd.testing import floats_arrays
 
 # --------------------------------------------------------------------------- tolerances
 
@@ -101,10 +102,17 @@ def test_autodiff_gradient_equals_hand_written_chain_rule(p: Problem) -> None:
 
 @given(problems())
 def test_cost_function_prime_returns_one_matrix_per_layer_shaped_like_the_weights(p: Problem) -> None:
-    """cost_function_prime gives dJ/dW_l with W_l's shape, for every layer, laid out as get_params."""
+    """cost_function_prime gives dJ/dW_l with W_l's shape, in layer order: each equals autodiff's gradient for W_l."""
     grads = p.N.cost_function_prime(p.X, p.y)
     assert [g.shape for g in grads] == [W.shape for W in p.N.weights]
-    np.testing.assert_array_equal(np.concatenate([g.ravel() for g in grads]), p.N.compute_gradients_by_hand(p.X, p.y))
+    # Autodiff's gradient for each weight matrix, found by the Tensor it belongs to (no flat layout involved).
+    weights = [Tensor(W, requires_grad=True) for W in p.N.weights]
+    per_layer = gradients(p.N.cost_tensor(p.X, p.y, weights), weights)
+    assert_gradients_equal(
+        np.concatenate([g.ravel() for g in grads]),
+        np.concatenate([g.ravel() for g in per_layer]),
+        "cost_function_prime vs autodiff, layer by layer",
+    )
 
 
 # --------------------------------------------------------------------------- (b) both = central differences
@@ -189,7 +197,7 @@ HVP_ATOL = 1e-8
 def test_hvp_of_cost_of_params_equals_finite_differences_of_the_gradient(p: Problem, data: st.DataObject) -> None:
     """hvp(cost_of_params)(p, v) == (grad(p + h v) - grad(p - h v)) / 2h for unit v, to 1e-8."""
     params = p.N.get_params()
-    v = data.draw(float_arrays((p.N.n_params,), -1.0, 1.0), label="v")
+    v = data.draw(floats_arrays((p.N.n_params,), -1.0, 1.0), label="v")
     norm = np.linalg.norm(v)
     v = v / norm if norm > 0 else np.ones_like(v) / np.sqrt(v.size)
     Hv = hvp(lambda q: p.N.cost_of_params(q, p.X, p.y))(params, v)
@@ -224,7 +232,7 @@ def test_hvp_on_the_series_network_is_symmetric_and_matches_the_lambda_term() ->
 @given(problems(), st.data())
 def test_set_params_then_get_params_is_the_identity_and_leaves_the_cost_consistent(p: Problem, data: st.DataObject) -> None:
     """set_params(v); get_params() == v bit for bit, W_l are views of v in order, and the cost follows."""
-    v = data.draw(float_arrays((p.N.n_params,), -3.0, 3.0), label="v")
+    v = data.draw(floats_arrays((p.N.n_params,), -3.0, 3.0), label="v")
     p.N.set_params(v)
     np.testing.assert_array_equal(p.N.get_params(), v)
     start = 0

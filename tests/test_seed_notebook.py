@@ -17,8 +17,6 @@ below is its usage cells in order with the definitions replaced by one import fr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
@@ -81,14 +79,6 @@ plot_cost_vs_iterations(t)
 '''
 
 
-@pytest.fixture
-def global_rng_restored() -> Iterator[None]:
-    """The script's NeuralNetwork() draws from NumPy's global generator: seed it per case, restore afterwards."""
-    state = np.random.get_state()
-    yield
-    np.random.set_state(state)
-
-
 @pytest.mark.parametrize("global_seed", [0, 1, 2012])
 def test_seed_notebook_usage_runs_unchanged_against_the_package(
     global_seed: int, global_rng_restored: None, capsys: pytest.CaptureFixture[str]
@@ -100,7 +90,7 @@ def test_seed_notebook_usage_runs_unchanged_against_the_package(
     out = capsys.readouterr().out
     assert out == "The gradient is correctly implemented. Well done!\n"
 
-    # The sigmoid cell: 2000 points, values in (0, 1), derivative at most 1/4.
+    # The sigmoid cell: 2000 points, derivative at most 1/4 (its y is overwritten by the video data below).
     assert namespace["y_prime"].shape == (2000,)  # type: ignore[union-attr]
     assert float(np.max(namespace["y_prime"])) <= 0.25  # type: ignore[arg-type]
 

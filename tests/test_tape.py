@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies_nn import Problem, points, problems
 
 from tinygrad_nnd import OPS, NeuralNetwork, Tensor, gradients
 from tinygrad_nnd.engine.tape import Tape
@@ -43,27 +44,19 @@ def test_an_op_that_says_it_does_not_save_a_value_computes_its_backward_without_
         np.testing.assert_array_equal(got, want)  # the same arithmetic: exactly equal
 
 
-def _networks():
-    return st.tuples(
-        st.lists(st.integers(1, 5), min_size=3, max_size=4).map(tuple),
-        st.integers(1, 8),
-        st.sampled_from([0.0, 1e-3]),
-        st.booleans(),
-        st.integers(0, 2**16),
-    )
-
-
 @settings(max_examples=30)
-@given(_networks())
-def test_replayed_cost_and_gradient_equal_a_freshly_recorded_graph_at_every_new_point(spec):
+@given(problems(), st.data())
+def test_replayed_cost_and_gradient_equal_a_freshly_recorded_graph_at_every_new_point(p: Problem, data: st.DataObject):
     """For new weights and new data of the same shapes, the replay equals a new Tensor graph (to rounding)."""
-    layer_sizes, n, Lambda, mean_cost, seed = spec
-    rng = np.random.default_rng(seed)
-    N = NeuralNetwork(layer_sizes, seed=seed, Lambda=Lambda, mean_cost=mean_cost)
-    for _ in range(3):  # the first call records, the next ones replay
-        N.weights = [rng.normal(size=W.shape) for W in N.weights]
-        X, y = rng.normal(size=(n, layer_sizes[0])), rng.random((n, layer_sizes[-1]))
+    N, n_rows = p.N, p.X.shape[0]
+    for step in range(3):  # the first call records, the next ones replay
+        params, X, y = (N.get_params(), p.X, p.y) if step == 0 else data.draw(points(N, n_rows), label="point")
+        N.set_params(params)
         J, gradient = N.cost_and_gradients(X, y)
+        if step == 0:
+            recorded = N._cost_tape(X, y)
+        else:
+            assert N._cost_tape(X, y) is recorded  # replayed, not recorded again
         weights = [Tensor(W, requires_grad=True) for W in N.weights]
         J_fresh = N.cost_tensor(X, y, weights)
         fresh = np.concatenate([g.ravel() for g in gradients(J_fresh, weights)])

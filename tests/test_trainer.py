@@ -9,11 +9,12 @@ import pytest
 import scipy.optimize
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies_nn import float_arrays, scaled
+from strategies_nn import scaled
 
 from tinygrad_nnd import NeuralNetwork, Trainer
 from tinygrad_nnd.datasets import sleep_study, sleep_study_part7
 from tinygrad_nnd.nn import GRADIENT_METHODS, HESSP_METHODS
+from tinygrad_nnd.testing import floats_arrays
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ def test_J_has_one_cost_per_iteration_and_never_increases_on_the_series_data() -
 
 @settings(max_examples=scaled(15))
 @given(
-    st.one_of(st.integers(0, 2**32 - 1).map(lambda s: np.random.default_rng(s).random(9)), float_arrays((9,), -3.0, 3.0)),
+    st.one_of(st.integers(0, 2**32 - 1).map(lambda s: np.random.default_rng(s).random(9)), floats_arrays((9,), -3.0, 3.0)),
     st.sampled_from([(0.0, False), (1e-4, True)]),
     st.sampled_from(["BFGS", "Newton-CG", "trust-ncg"]),
 )
