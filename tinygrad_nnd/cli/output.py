@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..viz.graph import format_table
 from .errors import CLIError
 
 __all__ = [
@@ -36,12 +37,6 @@ __all__ = [
 def plural(n: int, noun: str) -> str:
     """``"1 row"``, ``"3 rows"``."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def format_table(rows: Sequence[Sequence[str]], indent: str = "") -> str:
-    """Rows of cells as left-aligned columns two spaces apart (the first row is the header)."""
-    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    return "\n".join(indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
 def format_cost_history(J: Sequence[float], per_line: int = 8, indent: str = "  ") -> str:

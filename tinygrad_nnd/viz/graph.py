@@ -228,14 +228,17 @@ def format_graph(root: Tensor) -> str:
         label = _given_label(node) or ""  # the id column already identifies the others
         inputs = ", ".join(f"%{ids[id(p)]}" for p in node.parents) or "-"
         rows.append([f"%{k}", label, _kind(node), inputs, _shape_text(node.shape), "yes" if node.requires_grad else "no"])
-    return _table(rows)
+    return format_table(rows)
 
 
-def _table(rows: list[list[str]]) -> str:
-    """Left-aligned columns separated by two spaces, trailing blanks removed."""
+def format_table(rows: Sequence[Sequence[str]], indent: str = "") -> str:
+    """Rows of cells as left-aligned columns two spaces apart (the first row is the header).
+
+    Trailing blanks are removed; ``indent`` starts every line. The command line's
+    tables use it too.
+    """
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(lines)
+    return "\n".join(indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
 def format_tree(root: Tensor, max_depth: int = 60) -> str:
