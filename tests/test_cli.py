@@ -131,6 +131,12 @@ def test_demo_reproduces_the_reference_figures(cli, tmp_path: Path) -> None:
     # Part VII, Lambda = 1e-4: the usual regularized minimum and its test cost.
     assert re.search(r"Part VII, Lambda=0.0001: training J\s+0.002618", out)
     assert re.search(r"Part VII, Lambda=0.0001: test J\s+0.0032", out)
+    # Part VII's lesson: without regularization the test cost falls, then rises (overfitting) ...
+    rise = re.search(r"Part VII, Lambda=0: test cost rises\s+(\S+) -> (\S+)\s+ends > 2x its lowest\s+yes", out)
+    assert rise and float(rise[2]) > 2 * float(rise[1])
+    # ... and regularization brings the error on the test set down.
+    error = re.search(r"test error, Lambda=1e-4 vs 0\s+(\S+) vs (\S+) points\s+lower with regularization\s+yes", out)
+    assert error and float(error[1]) < float(error[2])
     # Part III: measured time and the series' extrapolation.
     assert "1000**9 evaluations" in out and "1268391679350583.5 years" in out
     assert not list(tmp_path.iterdir())  # --no-plots writes nothing
