@@ -59,12 +59,12 @@ from .nn import (
 )
 
 from .io import ModelFileError, load_model, save_model
-from .viz import explain_network, format_graph, to_dot, trace_backward
+from .viz import draw_graph, explain_network, format_graph, to_dot, trace_backward
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ModelFileError", "explain_network", "format_graph", "load_model", "save_model", "to_dot",
+    "ModelFileError", "draw_graph", "explain_network", "format_graph", "load_model", "save_model", "to_dot",
     "trace_backward", "OPS", "AnomalyError", "GradcheckResult", "GradientCheck", "NeuralNetwork", "Trainer",
     "compute_numerical_gradient", "sigmoid", "sigmoid_prime", "test_gradient", "Op", "Tensor", "add", "backpropagate", "broadcast_to",
     "detect_anomaly", "divide", "dot", "enable_grad", "exp", "functions", "grad", "gradcheck",

@@ -3,12 +3,25 @@
 - :mod:`tinygrad_nnd.viz.graph`: :func:`format_graph` (a table of every node),
   :func:`format_tree`, :func:`to_dot` and :func:`render` (Graphviz drawings), and
   :func:`network_cost_graph` (the series' network with its names).
+- :mod:`tinygrad_nnd.viz.drawing`: :func:`draw_graph`, a drawing with every
+  tensor's value and gradient that shows itself in Jupyter.
 - :mod:`tinygrad_nnd.viz.trace`: :func:`trace_backward` records what each backward
   rule received and passed on; :func:`explain_network` does that for the series'
   network and checks it against the hand-written ``delta_3``, ``delta_2``.
 """
 
-from .graph import format_graph, format_tree, graph_nodes, network_cost_graph, node_labels, render, to_dot
+from .drawing import GraphDrawing, draw_graph
+from .graph import (
+    dot_image,
+    format_graph,
+    format_tree,
+    graph_nodes,
+    network_cost_graph,
+    node_labels,
+    render,
+    summarize_array,
+    to_dot,
+)
 from .trace import (
     BackwardStep,
     BackwardTrace,
@@ -20,7 +33,7 @@ from .trace import (
 )
 
 __all__ = [
-    "BackwardStep", "BackwardTrace", "GradientComparison", "NetworkExplanation", "explain_network",
-    "format_graph", "format_tree", "graph_nodes", "network_cost_graph", "node_labels", "render",
-    "rule_explanation", "to_dot", "trace_backward",
+    "BackwardStep", "BackwardTrace", "GradientComparison", "GraphDrawing", "NetworkExplanation", "dot_image",
+    "draw_graph", "explain_network", "format_graph", "format_tree", "graph_nodes", "network_cost_graph", "node_labels", "render",
+    "rule_explanation", "summarize_array", "to_dot", "trace_backward",
 ]

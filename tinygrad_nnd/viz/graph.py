@@ -29,13 +29,16 @@ id  label  op     inputs  shape  requires_grad
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ..engine import Tensor
 
@@ -43,12 +46,14 @@ if TYPE_CHECKING:
     from ..nn import NeuralNetwork
 
 __all__ = [
+    "dot_image",
     "format_graph",
     "format_tree",
     "graph_nodes",
     "network_cost_graph",
     "node_labels",
     "render",
+    "summarize_array",
     "to_dot",
 ]
 
@@ -312,13 +317,22 @@ def _dot_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def to_dot(root: Tensor, title: str | None = None) -> str:
+def to_dot(
+    root: Tensor,
+    title: str | None = None,
+    *,
+    values: bool = False,
+    grads: Mapping[int, np.ndarray] | None = None,
+    precision: int = 4,
+    max_elements: int = 20,
+) -> str:
     """The graph behind ``root`` as Graphviz DOT text (no Graphviz needed to make it).
 
     Each tensor is a box labelled with its name (or id) and shape; each op is an
     ellipse; edges run from the inputs into the op and from the op to its result.
     When an op has several inputs, the edges are numbered in argument order (``a - b``
     is not ``b - a``). Leaves that require a gradient are shaded blue, constants grey.
+    In DOT, tensor ``%k`` is the node ``tk`` and the op that made it ``opk``.
 
     Parameters
     ----------
@@ -326,6 +340,15 @@ def to_dot(root: Tensor, title: str | None = None) -> str:
         The result whose graph to draw.
     title : str, optional
         A caption for the drawing.
+    values : bool, optional
+        Also write each tensor's value in its box (see :func:`summarize_array`).
+    grads : mapping of int to ndarray, optional
+        Gradients to write in the boxes, keyed by ``id(tensor)``; tensors missing
+        from it show none. :func:`~tinygrad_nnd.viz.draw_graph` fills it.
+    precision : int, optional
+        Digits after the decimal point for values and gradients.
+    max_elements : int, optional
+        Arrays with more elements are summarized (min, mean, max) instead of shown.
 
     Returns
     -------
@@ -354,8 +377,13 @@ def to_dot(root: Tensor, title: str | None = None) -> str:
     if title:
         lines.append(f"  label={_dot_string(title)};")
         lines.append("  labelloc=t;")
+    detailed = values or grads is not None
     for k, node in enumerate(nodes):
-        box_label = _dot_string(f"{labels[id(node)]}\n{_shape_text(node.shape)}")
+        if detailed:
+            grad = None if grads is None else grads.get(id(node))
+            box_label = _details_label(labels[id(node)], node, values, grad, precision, max_elements)
+        else:
+            box_label = _dot_string(f"{labels[id(node)]}\n{_shape_text(node.shape)}")
         if node.op is None:
             # Declared before any op uses it: nodes come inputs first.
             fill = "#cfe2ff" if node.requires_grad else "#e9ecef"
@@ -370,6 +398,57 @@ def to_dot(root: Tensor, title: str | None = None) -> str:
         lines.append(f"  op{k} -> t{k};")
     lines.append("}")
     return "\n".join(lines)
+
+
+def summarize_array(a: Any, precision: int = 4, max_elements: int = 20) -> str:
+    """An array as text: in full when it has at most ``max_elements`` elements, else min, mean and max.
+
+    Parameters
+    ----------
+    a : array_like
+    precision : int, optional
+        Digits after the decimal point (significant digits in a summary).
+    max_elements : int, optional
+        The largest array written in full.
+
+    Returns
+    -------
+    str
+        One or more lines.
+
+    Examples
+    --------
+    >>> print(summarize_array([[0.5, 0.25], [1.0, 2.0]]))
+    [[0.5  0.25]
+     [1.   2.  ]]
+    >>> print(summarize_array(np.arange(100.0)))
+    100 values: min 0, mean 49.5, max 99
+    """
+    a = np.asarray(a)
+    if a.size <= max_elements:
+        return np.array2string(a, precision=precision)
+    if a.dtype.kind not in "biuf":  # complex or other: no order to summarize by
+        return f"{a.size} values of dtype {a.dtype}"
+    g = f".{precision}g"
+    return f"{a.size} values: min {a.min():{g}}, mean {a.mean():{g}}, max {a.max():{g}}"
+
+
+def _details_label(label: str, node: Tensor, values: bool, grad: np.ndarray | None, precision: int, max_elements: int) -> str:
+    """A Graphviz HTML-like label: the name and shape on top, then the value and the gradient."""
+    def rows(head: str, a: Any, color: str) -> str:
+        text = summarize_array(a, precision, max_elements)
+        # Spaces as &#160;: Graphviz would drop the ones that align the rows of a matrix.
+        lines = [html.escape(line).replace(" ", "&#160;") for line in text.splitlines()]
+        pad = "&#160;" * len(head)
+        body = "<BR/>".join([head.replace(" ", "&#160;") + lines[0]] + [pad + line for line in lines[1:]])
+        return f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT FACE="monospace" POINT-SIZE="10" COLOR="{color}">{body}</FONT></TD></TR>'
+
+    parts = [f'<TR><TD ALIGN="LEFT"><B>{html.escape(label)}</B>&#160;&#160;{_shape_text(node.shape)}</TD></TR>']
+    if values:
+        parts.append(rows("data ", node.data, "#212529"))
+    if grad is not None:
+        parts.append(rows("grad ", grad, "#b02a37"))
+    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">' + "".join(parts) + "</TABLE>>"
 
 
 _GRAPHVIZ_HELP = (
@@ -408,25 +487,55 @@ def render(dot_text: str, path: str | os.PathLike[str], format: str | None = Non
     path = Path(path)
     if format is None:
         format = path.suffix.lstrip(".") or "svg"
+    _run_dot(dot_text, format, ["-o", str(path)], f"render: cannot write {path}")
+    return path
+
+
+def dot_image(dot_text: str, format: str = "svg") -> bytes:
+    """Draw DOT text with Graphviz's ``dot`` program and return the image (no file written).
+
+    Parameters
+    ----------
+    dot_text : str
+        A graph, e.g. from :func:`to_dot`.
+    format : str, optional
+        Any output format ``dot`` knows: ``svg`` (text; decode it as UTF-8), ``png``, ...
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    RuntimeError
+        If ``dot`` is not installed (the message says how to get it), or if it fails.
+    ValueError
+        If ``format`` is not a plain format name.
+    """
+    return _run_dot(dot_text, format, [], f"dot_image: cannot draw {format}")
+
+
+def _run_dot(dot_text: str, format: str, extra_args: list[str], what: str) -> bytes:
+    """Run ``dot -T<format> *extra_args`` on ``dot_text``; its standard output, or a RuntimeError."""
     if not re.fullmatch(r"[A-Za-z0-9_:]+", format):
-        raise ValueError(f"render: {format!r} is not a Graphviz output format name (e.g. 'svg', 'png', 'pdf')")
+        raise ValueError(f"{what.split(':')[0]}: {format!r} is not a Graphviz output format name (e.g. 'svg', 'png', 'pdf')")
     dot = shutil.which("dot")
     if dot is None:
-        raise RuntimeError(f"render: cannot write {path}: {_GRAPHVIZ_HELP}")
+        raise RuntimeError(f"{what}: {_GRAPHVIZ_HELP}")
     try:
-        subprocess.run(
-            [dot, f"-T{format}", "-o", str(path)],
-            input=dot_text,
-            text=True,
+        done = subprocess.run(
+            [dot, f"-T{format}", *extra_args],
+            input=dot_text.encode("utf-8"),
             capture_output=True,
             check=True,
             timeout=120,
         )
     except subprocess.CalledProcessError as error:
-        raise RuntimeError(f"render: 'dot -T{format}' failed for {path}: {error.stderr.strip()}") from None
+        stderr = error.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(f"{what}: 'dot -T{format}' failed: {stderr}") from None
     except subprocess.TimeoutExpired:
-        raise RuntimeError(f"render: 'dot' took longer than 120 s to draw {path}") from None
-    return path
+        raise RuntimeError(f"{what}: 'dot' took longer than 120 s") from None
+    return done.stdout
 
 
 # ----------------------------------------------------------------------------- the series' network
