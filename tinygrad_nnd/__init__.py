@@ -25,6 +25,11 @@ from .engine import (
     no_grad,
     topological_order,
     value_and_grad,
+    ravel_pytree,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_unflatten,
 )
 from .engine import functions
 from .engine.functions import (
@@ -71,4 +76,5 @@ __all__ = [
     "gradients", "hvp", "is_grad_enabled", "log", "matmul", "mean", "multiply", "negative",
     "no_grad", "norm_ratio", "numerical_gradient", "power", "relu", "reshape", "square",
     "subtract", "tanh", "tensor", "topological_order", "transpose", "value_and_grad",
+    "ravel_pytree", "tree_flatten", "tree_leaves", "tree_map", "tree_unflatten",
 ]

@@ -5,9 +5,11 @@ from .functional import grad, gradients, hvp, value_and_grad
 from .modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .ops import OPS, Op, unbroadcast
 from .tensor import Tensor, apply, as_array
+from .tree import TreeDef, ravel_pytree, tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 __all__ = [
     "OPS", "AnomalyError", "Op", "Tensor", "apply", "as_array", "backpropagate", "detect_anomaly",
     "enable_grad", "grad", "gradients", "hvp", "is_grad_enabled", "no_grad", "topological_order",
-    "unbroadcast", "value_and_grad",
+    "unbroadcast", "value_and_grad", "TreeDef", "ravel_pytree", "tree_flatten", "tree_leaves", "tree_map",
+    "tree_unflatten",
 ]

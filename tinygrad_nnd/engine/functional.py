@@ -1,13 +1,17 @@
 """Gradients as functions, in the style of HIPS autograd and JAX.
 
-``grad(f)``, ``value_and_grad(f)`` and ``hvp(f)`` turn a function of one array
-into the function that returns its derivative. They plug straight into SciPy:
+``grad(f)``, ``value_and_grad(f)`` and ``hvp(f)`` turn a function into the
+function that returns its derivative, with respect to the arguments ``argnums``
+names (the first by default), each an array or a tree of arrays (nested tuples,
+lists and dicts, see :mod:`~tinygrad_nnd.engine.tree`); gradients come back in
+the same structure. They plug straight into SciPy:
 ``scipy.optimize.minimize(value_and_grad(f), x0, jac=True, hessp=hvp(f))``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,6 +19,7 @@ import numpy as np
 from .backprop import backpropagate
 from .modes import enable_grad
 from .tensor import ArrayLike, Tensor, as_array
+from .tree import TreeDef, tree_flatten, tree_paths, tree_unflatten
 
 ScalarFunction = Callable[..., Tensor]
 
@@ -68,6 +73,102 @@ def gradients(
     return result
 
 
+
+# ---------------------------------------------------------------- arguments to differentiate
+
+ArgNums = int | tuple[int, ...]
+
+
+def check_argnums(argnums: Any, who: str) -> ArgNums:
+    """``argnums`` if it is an int or a tuple of distinct ints, else a TypeError/ValueError naming ``who``."""
+    if isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool):
+        return int(argnums)
+    if isinstance(argnums, tuple) and all(
+        isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in argnums
+    ):
+        if not argnums:
+            raise ValueError(f"{who}: argnums=() names no argument to differentiate")
+        if len(set(argnums)) != len(argnums):
+            raise ValueError(f"{who}: argnums {argnums} names an argument twice")
+        return tuple(int(i) for i in argnums)
+    raise TypeError(f"{who}: argnums must be an int or a tuple of ints, got {argnums!r}")
+
+
+def _positions(argnums: ArgNums, n_args: int, who: str) -> tuple[int, ...]:
+    """The argument positions ``argnums`` names, for a call with ``n_args`` positional arguments."""
+    wanted = (argnums,) if isinstance(argnums, int) else argnums
+    positions = []
+    for i in wanted:
+        if not -n_args <= i < n_args:
+            raise ValueError(
+                f"{who}: argnums {argnums!r} is out of range: the function was called with "
+                f"{n_args} positional argument{'s' if n_args != 1 else ''}"
+            )
+        positions.append(i % n_args)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"{who}: argnums {argnums!r} names one argument twice (for {n_args} arguments)")
+    return tuple(positions)
+
+
+def _float_leaf(leaf: Any, where: str, who: str) -> np.ndarray:
+    """A leaf to differentiate as a float array; integer, boolean and non-numeric leaves are refused."""
+    data = leaf.data if isinstance(leaf, Tensor) else leaf
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind != "f":
+        raise TypeError(
+            f"{who}: cannot differentiate with respect to {where}: its dtype is {data.dtype}, not a float "
+            f"dtype (pass it as floats, e.g. x.astype(float), or leave it out of argnums)"
+        )
+    return as_array(data, f"{who}: {where}")
+
+
+@dataclass
+class _Wrt:
+    """The arguments to differentiate: each one's tree structure and leaf Tensors."""
+
+    argnums: ArgNums
+    positions: tuple[int, ...]
+    treedefs: list[TreeDef]
+    leaves: list[list[Tensor]]
+
+    @property
+    def tensors(self) -> list[Tensor]:
+        return [t for ts in self.leaves for t in ts]
+
+    def structure(self) -> TreeDef:
+        """The structure of a gradient: one argument's tree, or a tuple of them."""
+        if isinstance(self.argnums, int):
+            return self.treedefs[0]
+        return TreeDef("tuple", (), tuple(self.treedefs))
+
+    def unflatten(self, flat: Sequence[Any]) -> Any:
+        """Per-leaf results in the arguments' structures: a tree for an int ``argnums``, a tuple for a tuple."""
+        trees, start = [], 0
+        for treedef, ts in zip(self.treedefs, self.leaves):
+            trees.append(tree_unflatten(treedef, flat[start : start + len(ts)]))
+            start += len(ts)
+        return trees[0] if isinstance(self.argnums, int) else tuple(trees)
+
+
+def _differentiable_args(args: tuple[Any, ...], argnums: ArgNums, who: str) -> tuple[list[Any], _Wrt]:
+    """``args`` with the arguments named by ``argnums`` rebuilt from leaf Tensors that require a gradient."""
+    if not args:
+        raise TypeError(f"{who}: the function was called with no arguments, nothing to differentiate")
+    positions = _positions(argnums, len(args), who)
+    call_args = list(args)
+    wrt = _Wrt(argnums, positions, [], [])
+    for position in positions:
+        leaves, treedef = tree_flatten(args[position])
+        paths = tree_paths(args[position])
+        tensors = [
+            Tensor(_float_leaf(leaf, f"argument {position}{path}", who), requires_grad=True)
+            for leaf, path in zip(leaves, paths)
+        ]
+        call_args[position] = tree_unflatten(treedef, tensors)
+        wrt.treedefs.append(treedef)
+        wrt.leaves.append(tensors)
+    return call_args, wrt
+
+
 def _scalar_output(y: Any, f: Callable[..., Any]) -> Tensor:
     name = getattr(f, "__name__", repr(f))
     if not isinstance(y, Tensor):
@@ -77,20 +178,36 @@ def _scalar_output(y: Any, f: Callable[..., Any]) -> Tensor:
     return y
 
 
-def value_and_grad(f: ScalarFunction) -> Callable[..., tuple[float, np.ndarray]]:
+def value_and_grad(f: ScalarFunction, argnums: ArgNums = 0) -> Callable[..., tuple[float, Any]]:
     """``f`` and its gradient together: ``value_and_grad(f)(x, *args) -> (f(x), df/dx)``.
 
     Parameters
     ----------
     f : callable
-        ``f(x, *args)`` takes a Tensor ``x`` (the array given, as a Tensor that
-        requires a gradient) and returns a scalar Tensor. ``args`` pass through.
+        A function of positional arguments returning a scalar Tensor. The arguments
+        it is differentiated with respect to arrive as Tensors that require a
+        gradient (as trees of them, for trees); the others pass through unchanged.
+    argnums : int or tuple of int, optional
+        Which positional arguments to differentiate with respect to (default the
+        first), as in JAX. Each may be an array or a tree of arrays: nested
+        tuples, lists and dicts (see :mod:`tinygrad_nnd.engine.tree`).
 
     Returns
     -------
     callable
-        ``(x, *args) -> (float, ndarray)``; the gradient has ``x``'s shape. This is
-        the form ``scipy.optimize.minimize(..., jac=True)`` wants.
+        ``(*args) -> (float, gradient)``. For an int ``argnums`` the gradient has
+        the structure of that argument (an ndarray of ``x``'s shape for an array
+        ``x``: the form ``scipy.optimize.minimize(..., jac=True)`` wants); for a
+        tuple, it is a tuple with one such gradient per argument named.
+
+    Raises
+    ------
+    TypeError
+        If ``argnums`` is not an int or tuple of ints, if a differentiated leaf is
+        not floats (an integer array, a string, ...; the message names its place in
+        the tree), or if ``f`` does not return a Tensor.
+    ValueError
+        If ``argnums`` is out of range for the call, or ``f``'s result has more than one element.
 
     Examples
     --------
@@ -100,41 +217,81 @@ def value_and_grad(f: ScalarFunction) -> Callable[..., tuple[float, np.ndarray]]
     ...     return ((x - 1.0) ** 2).sum()
     >>> value_and_grad(f)(np.array([0.0, 3.0]))
     (5.0, array([-2.,  4.]))
-    """
 
-    def value_and_grad_f(x: ArrayLike, *args: Any) -> tuple[float, np.ndarray]:
-        x_t = Tensor(as_array(x, "value_and_grad"), requires_grad=True)
+    Several arguments, and a dict of parameters:
+
+    >>> def cost(params, X):
+    ...     return ((X @ params["W"] + params["b"]) ** 2).sum()
+    >>> params = {"W": np.array([[1.0], [2.0]]), "b": np.array([0.5])}
+    >>> J, g = value_and_grad(cost)(params, np.array([[1.0, 1.0]]))
+    >>> J, g["W"].ravel(), g["b"]
+    (12.25, array([7., 7.]), array([7.]))
+    >>> value_and_grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(np.array(2.0), np.array(3.0))
+    (6.0, (array(3.), array(2.)))
+    """
+    return _value_and_grad(f, check_argnums(argnums, "value_and_grad"), "value_and_grad")
+
+
+def _value_and_grad(f: ScalarFunction, argnums: ArgNums, who: str) -> Callable[..., tuple[float, Any]]:
+    def value_and_grad_f(*args: Any) -> tuple[float, Any]:
+        call_args, wrt = _differentiable_args(args, argnums, who)
         with enable_grad():
-            y = _scalar_output(f(x_t, *args), f)
-        (g,) = gradients(y, [x_t])
-        return float(y.data.reshape(())), g  # y has one element, perhaps in a (1, 1) array
+            y = _scalar_output(f(*call_args), f)
+        flat = gradients(y, wrt.tensors)
+        return float(y.data.reshape(())), wrt.unflatten(flat)  # y has one element, perhaps in a (1, 1) array
 
     return value_and_grad_f
 
 
-def grad(f: ScalarFunction) -> Callable[..., np.ndarray]:
+def grad(f: ScalarFunction, argnums: ArgNums = 0) -> Callable[..., Any]:
     """The gradient of ``f`` as a function: ``grad(f)(x, *args) -> df/dx`` (an ndarray of ``x``'s shape).
+
+    ``argnums`` and trees of parameters work as for :func:`value_and_grad`: the
+    gradient has the structure of the argument (a tuple of them for a tuple ``argnums``).
 
     Examples
     --------
+    >>> import numpy as np
     >>> from tinygrad_nnd import grad
     >>> grad(lambda x: (x * x).sum())([1.0, 2.0])
     array([2., 4.])
-    """
-    value_and_grad_f = value_and_grad(f)
+    >>> grad(lambda w, x: (w[0] * x + w[1]).sum(), argnums=0)((np.array(2.0), np.array(1.0)), [1.0, 3.0])
+    (array(4.), array(2.))
 
-    def grad_f(x: ArrayLike, *args: Any) -> np.ndarray:
-        return value_and_grad_f(x, *args)[1]
+    A list or tuple of plain numbers is one array, as NumPy reads it:
+
+    >>> grad(lambda w, x: (w[0] * x + w[1]).sum())((2.0, 1.0), [1.0, 3.0])
+    array([4., 2.])
+    """
+    value_and_grad_f = _value_and_grad(f, check_argnums(argnums, "grad"), "grad")
+
+    def grad_f(*args: Any) -> Any:
+        return value_and_grad_f(*args)[1]
 
     return grad_f
 
 
-def hvp(f: ScalarFunction) -> Callable[..., np.ndarray]:
+def hvp(f: ScalarFunction, argnums: ArgNums = 0) -> Callable[..., Any]:
     """Hessian-vector product: ``hvp(f)(x, v, *args) -> H(x) @ v`` without forming ``H``.
 
     Differentiates ``v . grad f(x)`` once more, using a backward pass whose own
     graph was recorded (``create_graph=True``): two backward passes, whatever the
-    size of ``x``. The signature matches SciPy's ``hessp=``.
+    size of ``x``. The signature matches SciPy's ``hessp=``: the vector comes
+    second, and ``f`` is called as ``f(x, *args)``.
+
+    Parameters
+    ----------
+    f : callable
+        As for :func:`value_and_grad`.
+    argnums : int or tuple of int, optional
+        The arguments of ``f(x, *args)`` to differentiate with respect to; ``v``
+        then has the structure of :func:`grad`'s result (a tree, or a tuple of
+        trees), and so has the returned product.
+
+    Raises
+    ------
+    ValueError
+        If ``v``'s structure or a leaf's shape differs from the gradient's.
 
     Examples
     --------
@@ -144,19 +301,39 @@ def hvp(f: ScalarFunction) -> Callable[..., np.ndarray]:
     ...     return x[0] * x[0] * x[1]
     >>> hvp(f)(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([4., 2.])
+    >>> hvp(lambda a, b: a * a * b, argnums=(0, 1))(np.array(1.0), (np.array(1.0), np.array(0.0)), np.array(2.0))
+    (array(4.), array(2.))
     """
+    argnums = check_argnums(argnums, "hvp")
 
-    def hvp_f(x: ArrayLike, v: ArrayLike, *args: Any) -> np.ndarray:
-        x_t = Tensor(as_array(x, "hvp"), requires_grad=True)
-        v = as_array(v, "hvp")
-        if v.shape != x_t.shape:
-            raise ValueError(f"hvp: vector of shape {v.shape} given for x of shape {x_t.shape}")
+    def hvp_f(x: Any, v: Any, *args: Any) -> Any:
+        call_args, wrt = _differentiable_args((x, *args), argnums, "hvp")
+        vs = _matching_leaves(v, wrt, "hvp", "vector")
         with enable_grad():
-            y = _scalar_output(f(x_t, *args), f)
-            (g,) = gradients(y, [x_t], create_graph=True)
-            if not g.requires_grad:  # f is linear (or constant) in x: the Hessian is 0
-                return np.zeros_like(x_t.data)
-            (hv,) = gradients((g * v).sum(), [x_t])
-        return hv
+            y = _scalar_output(f(*call_args), f)
+            grads = gradients(y, wrt.tensors, create_graph=True)
+            terms = [(g * v_i).sum() for g, v_i in zip(grads, vs) if g.requires_grad]
+            if not terms:  # f is linear (or constant) in x: the Hessian is 0
+                return wrt.unflatten([np.zeros_like(t.data) for t in wrt.tensors])
+            total = terms[0]
+            for term in terms[1:]:
+                total = total + term
+            flat = gradients(total, wrt.tensors)
+        return wrt.unflatten(flat)
 
     return hvp_f
+
+
+def _matching_leaves(v: Any, wrt: _Wrt, who: str, what: str) -> list[np.ndarray]:
+    """The leaves of ``v`` as arrays, checked to have the structure and shapes of the differentiated arguments."""
+    leaves, treedef = tree_flatten(v)
+    expected = wrt.structure()
+    if treedef != expected:
+        raise ValueError(f"{who}: the {what} has the structure {treedef}, the differentiated arguments have {expected}")
+    arrays = []
+    for leaf, t, path in zip(leaves, wrt.tensors, tree_paths(v)):
+        a = as_array(leaf, f"{who}: {what}{path}")
+        if a.shape != t.shape:
+            raise ValueError(f"{who}: {what}{path} has shape {a.shape}, the argument it goes with has shape {t.shape}")
+        arrays.append(a)
+    return arrays
