@@ -1,0 +1,197 @@
+"""Every op's forward pass against an independent NumPy reference, on the generated cases.
+
+``tests/test_ops_gradients.py`` checks each backward rule against central
+differences *of the op's own forward*: a forward that is wrong in the same way
+as its backward (a transpose that ignores its ``axes``, a mean that divides by
+the wrong count) passes there. Here the forward itself is compared with what
+NumPy computes for the same operation, written without the op class.
+
+Tolerances: where the reference is the same NumPy ufunc or indexing the op is
+documented to be, results are compared exactly (same arithmetic, same order).
+Where the reference is another formula of the same function (sigmoid as
+``1 / (1 + e**-a)``, mean as a sum over a count, dot as explicit sums of
+products), the two differ by a few rounding errors: ``rtol = 1e-14`` is ~50
+ulps, for values in [-3, 3] and at most 4 summed terms (``atol = 1e-13`` bounds
+the absolute rounding of such a sum, ~4 * 9 * 2**-52, near a cancellation). A
+wrong forward (wrong axes, a missing term, a wrong count) is off by far more.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_nnd import OPS, Tensor, detect_anomaly, no_grad
+from tinygrad_nnd.engine.ops import Log, Pow, Transpose
+from tinygrad_nnd.testing import OpCase, floats_arrays, op_inputs
+
+OP_NAMES = sorted(OPS)
+RTOL, ATOL = 1e-14, 1e-13
+
+
+def _flat_positions(shape: tuple[int, ...], index) -> np.ndarray:
+    """The flat position in an array of ``shape`` of every element ``index`` selects (in selection order)."""
+    return np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)[index]
+
+
+def _dot_reference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.dot written as explicit sums of products over the shared axis (no BLAS call)."""
+    a_2d = a.reshape(1, -1) if a.ndim == 1 else a
+    b_2d = b.reshape(-1, 1) if b.ndim == 1 else b
+    c = (a_2d[:, :, None] * b_2d[None, :, :]).sum(axis=1)
+    shape = a.shape[:-1] + b.shape[1:]
+    return c.reshape(shape)
+
+
+def _scatter_add_reference(a: np.ndarray, index, shape: tuple[int, ...]) -> np.ndarray:
+    """Zeros of ``shape`` plus ``a`` at ``index``, by counting each selected position (repeats add up)."""
+    positions = np.broadcast_to(_flat_positions(shape, index), a.shape).ravel()
+    size = int(np.prod(shape))
+    return np.bincount(positions, weights=a.ravel(), minlength=size).astype(a.dtype).reshape(shape)
+
+
+def _mean_reference(a: np.ndarray, axis, keepdims: bool) -> np.ndarray:
+    total = np.sum(a, axis=axis, keepdims=keepdims)
+    count = a.size // max(total.size, 1)  # how many elements each output averages
+    return total / count
+
+
+#: op name -> (reference(case) -> expected array, whether the reference is exactly the op's arithmetic).
+REFERENCES: dict[str, tuple[Callable[[OpCase], np.ndarray], bool]] = {
+    "add": (lambda c: np.add(*c.inputs), True),
+    "sub": (lambda c: np.subtract(*c.inputs), True),
+    "mul": (lambda c: np.multiply(*c.inputs), True),
+    "div": (lambda c: np.true_divide(*c.inputs), True),
+    "dot": (lambda c: _dot_reference(*c.inputs), False),
+    "neg": (lambda c: np.negative(c.inputs[0]), True),
+    "pow": (lambda c: np.power(c.inputs[0], c.params["exponent"]), True),
+    "square": (lambda c: np.square(c.inputs[0]), True),
+    "exp": (lambda c: np.exp(c.inputs[0]), True),
+    "log": (lambda c: np.log(c.inputs[0]), True),
+    "tanh": (lambda c: np.tanh(c.inputs[0]), True),
+    "sigmoid": (lambda c: 1.0 / (1.0 + np.exp(-c.inputs[0])), False),
+    "relu": (lambda c: np.where(c.inputs[0] > 0, c.inputs[0], 0.0), True),
+    "sum": (lambda c: np.sum(c.inputs[0], axis=c.params["axis"], keepdims=c.params["keepdims"]), True),
+    "mean": (lambda c: _mean_reference(c.inputs[0], c.params["axis"], c.params["keepdims"]), False),
+    "broadcast_to": (lambda c: np.broadcast_to(c.inputs[0], c.params["shape"]), True),
+    "reshape": (lambda c: np.reshape(c.inputs[0], c.params["shape"]), True),
+    "transpose": (lambda c: np.transpose(c.inputs[0], c.params["axes"]), True),
+    "getitem": (lambda c: c.inputs[0].ravel()[_flat_positions(c.inputs[0].shape, c.params["index"])], True),
+    "scatter_add": (lambda c: _scatter_add_reference(c.inputs[0], c.params["index"], c.params["shape"]), False),
+}
+
+
+def assert_matches_reference(got: np.ndarray, expected: np.ndarray, exact: bool, what: str) -> None:
+    """Same type, shape and dtype; equal values (exactly, or to rounding: see the module docstring)."""
+    assert type(got) is np.ndarray, f"{what}: got {type(got).__name__}, not an ndarray"
+    assert got.shape == expected.shape, f"{what}: shape {got.shape}, NumPy gives {expected.shape}"
+    assert got.dtype == expected.dtype, f"{what}: dtype {got.dtype}, NumPy gives {expected.dtype}"
+    if exact:
+        np.testing.assert_array_equal(got, expected, strict=True, err_msg=what)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL, strict=True, err_msg=what)
+
+
+def test_every_registered_op_has_a_forward_reference():
+    """A new op in OPS without an independent reference here fails (and a stale reference too)."""
+    assert set(REFERENCES) == set(OPS)
+
+
+@pytest.mark.parametrize("name", OP_NAMES)
+@given(data=st.data())
+def test_forward_equals_an_independent_numpy_reference(name, data):
+    """For every op, on every generated case: the Tensor result equals NumPy's result for that operation."""
+    case = data.draw(op_inputs(name), label="case")
+    reference, exact = REFERENCES[name]
+    expected = np.asarray(reference(case))
+    tensors = [Tensor(a.copy(), requires_grad=True) for a in case.inputs]
+    out = case.apply(*tensors)
+    assert_matches_reference(out.data, expected, exact, f"{name}{case.params}")
+    # The same forward runs inside no_grad and detect_anomaly (other code paths of apply).
+    with no_grad(), detect_anomaly():
+        again = case.apply(*[a.copy() for a in case.inputs])
+    assert_matches_reference(again.data, expected, exact, f"{name}{case.params} under no_grad/detect_anomaly")
+
+
+# ---------------------------------------------------------------- transpose with explicit axes
+
+PERMUTATIONS_3D = list(itertools.permutations(range(3)))
+
+
+@pytest.mark.parametrize("axes", PERMUTATIONS_3D, ids=str)
+@given(x=floats_arrays(shape=(2, 3, 4)))
+def test_transpose_with_every_explicit_permutation_of_three_axes_is_numpys(axes, x):
+    """x.transpose(axes) for each of the 6 permutations of a (2, 3, 4) array (distinct sides: no
+    permutation can pass for another) is np.transpose(x, axes), and its gradient is g moved back."""
+    t = Tensor(x, requires_grad=True)
+    y = t.transpose(axes)
+    assert_matches_reference(y.data, np.transpose(x, axes), True, f"transpose{axes}")
+    g = np.arange(24.0).reshape(y.shape)
+    y.backward(g)
+    np.testing.assert_array_equal(t.grad, np.transpose(g, np.argsort(axes)), strict=True)
+
+
+@pytest.mark.parametrize("axes", [(-3, -1, -2), (1, -1, 0), (-1, 0, 1)], ids=str)
+def test_transpose_with_negative_axes_counts_them_from_the_end(axes):
+    """Negative entries of ``axes`` name axes from the end, as np.transpose has it."""
+    x = np.arange(24.0).reshape(2, 3, 4)
+    t = Tensor(x, requires_grad=True)
+    y = t.transpose(axes)
+    assert_matches_reference(y.data, np.transpose(x, axes), True, f"transpose{axes}")
+    g = np.arange(24.0).reshape(y.shape) - 7.0
+    y.backward(g)
+    assert_matches_reference(t.grad, np.transpose(g, np.argsort([a % 3 for a in axes])), True, "gradient")
+
+
+def test_transpose_without_axes_reverses_them():
+    """Transpose() and .T reverse the axes of a 3-D array (np.transpose's default)."""
+    x = np.arange(24.0).reshape(2, 3, 4)
+    assert_matches_reference(Transpose().forward(x), x.transpose(2, 1, 0), True, "Transpose()")
+    assert_matches_reference(Tensor(x).T.data, x.transpose(2, 1, 0), True, ".T")
+
+
+# ---------------------------------------------------------------- domain boundaries of the forwards
+
+
+def test_fractional_power_of_zero_is_zero_not_an_error():
+    """0 ** 0.5 = 0 is a real number: only a *negative* base to a fractional power is refused."""
+    assert_matches_reference(Pow(0.5).forward(np.array([0.0, 4.0])), np.array([0.0, 2.0]), True, "pow(0.5)")
+
+
+def test_integer_power_of_a_negative_base_is_computed():
+    """(-2) ** 3 = -8 and (-2) ** -2 = 0.25: an integer exponent accepts any base."""
+    assert_matches_reference(Pow(3.0).forward(np.array([-2.0])), np.array([-8.0]), True, "pow(3)")
+    assert_matches_reference(Pow(-2.0).forward(np.array([-2.0])), np.array([0.25]), True, "pow(-2)")
+
+
+def test_negative_base_to_a_fractional_power_is_refused_naming_the_smallest_base():
+    """(-1) ** 0.5 is not real: a ValueError naming pow, the exponent and the offending value."""
+    with pytest.raises(ValueError, match=r"^pow: a negative base to the non-integer power 0\.5 .*smallest base -3\.0"):
+        Pow(0.5).forward(np.array([4.0, -3.0, -1.0]))
+
+
+def test_log_of_zero_is_minus_infinity_without_a_warning():
+    """log(0) = -inf is the limit, not an error: no ValueError, and (warnings being errors here) no warning."""
+    assert_matches_reference(Log().forward(np.array([0.0, 1.0])), np.array([-np.inf, 0.0]), True, "log")
+
+
+def test_log_of_a_negative_value_is_refused_naming_the_smallest_value():
+    """log(-2) is not real: a ValueError naming log and the smallest input."""
+    with pytest.raises(ValueError, match=r"^log: input has negative values \(smallest -2\.0\)"):
+        Log().forward(np.array([1.0, -2.0, -0.5]))
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "dot", "neg", "exp", "tanh", "sigmoid", "relu"])
+def test_float32_inputs_give_float32_results(name):
+    """An op on float32 arrays computes in float32, as the NumPy operation does (no silent upcast)."""
+    a = np.array([[0.5, -1.0], [2.0, 0.25]], dtype=np.float32)
+    case = OpCase(name, {}, (a, a.copy()) if OPS[name].n_inputs == 2 else (a,))
+    expected = np.asarray(REFERENCES[name][0](case))
+    out = case.apply(*[Tensor(x, requires_grad=True) for x in case.inputs])
+    assert out.dtype == np.float32 == expected.dtype
+    np.testing.assert_allclose(out.data, expected, rtol=1e-6, strict=True)  # float32: ~8 ulps of 2**-23
