@@ -1,9 +1,13 @@
 """Reproductions of the series' figures (docs: shared/reference/neural-networks-demystified.md).
 
-Every training run here is deterministic: seeded initial weights
+Every training run here is deterministic on one machine: seeded initial weights
 (``NeuralNetwork(seed=s)`` draws ``np.random.default_rng(s).random``, W_1 then W_2) and
-SciPy's deterministic optimizers. Counts of runs that reach a given minimum are therefore
-asserted exactly: they were measured once and are what this code does.
+SciPy's deterministic optimizers. Across machines it is not: the BLAS kernels NumPy picks
+for the CPU round the last bits of each product their own way, and over dozens of BFGS
+steps that can add or save an iteration, or carry a start that lies near the border of
+two basins into the other one. So iteration counts, and counts of runs that reach a
+given minimum, are compared with the measured figure within a stated tolerance
+(:data:`ITERATIONS_SLACK`, :data:`BASIN_SLACK`); final costs within their basin.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from tinygrad_nnd.datasets import iris, iris_seed_subset, labels_from_one_hot, o
 
 
 def test_part_vi_bfgs_from_seed_0_ends_in_the_local_minimum_1_224594e_3() -> None:
-    """NeuralNetwork(seed=0), BFGS maxiter 200 on the sleep data: 32 iterations, 34 evaluations, J = 1.224594e-03 (the reference)."""
+    """NeuralNetwork(seed=0), BFGS maxiter 200 on the sleep data: about 32 iterations, J = 1.224594e-03 (the reference)."""
     X, y = sleep_study()
     N = NeuralNetwork(seed=0)
     rng = np.random.default_rng(0)
@@ -28,10 +32,12 @@ def test_part_vi_bfgs_from_seed_0_ends_in_the_local_minimum_1_224594e_3() -> Non
     T = Trainer(N)
     result = T.train(X, y)
     assert result.success
-    assert result.nit == 32 and len(T.J) == 32
-    assert result.nfev == 34 and result.njev == 34
-    assert f"{result.fun:.6e}" == "1.224594e-03"
-    assert f"{T.J[-1]:.4e}" == "1.2246e-03"
+    assert abs(result.nit - 32) <= ITERATIONS_SLACK and len(T.J) == result.nit  # measured: 32 (34 evaluations)
+    assert result.nfev == result.njev and result.nfev - result.nit <= 5
+    # The demo's tolerance (see tinygrad_nnd.cli.demo.SLEEP_SEED0_TOLERANCE): 12 OpenBLAS
+    # kernels agreed to 9 digits; other starts stop up to 3e-6 away.
+    assert abs(result.fun - 1.224594e-3) <= 1e-7
+    assert T.J[-1] == result.fun
 
 
 @dataclass
@@ -59,6 +65,13 @@ def bfgs_runs(initial_params: list[np.ndarray]) -> list[Run]:
 LOCAL_MINIMUM = (1.2240e-3, 1.2285e-3)
 GLOBAL_MINIMUM_BOUND = 1e-6
 N_INITS = 36
+#: How far an iteration count may be from the measured one on another machine: the counts
+#: agreed over the 12 OpenBLAS kernels tried; 4 leaves room for a few extra line-search
+#: steps while still telling "about 32" from the 50-odd of a typical run.
+ITERATIONS_SLACK = 4
+#: How many of N_INITS runs may change basin on another machine (36 runs, the closest to a
+#: basin border moving: 2 of 36 still tells 4/36 from 25/36 apart).
+BASIN_SLACK = 2
 
 
 def test_part_vi_fraction_of_inits_in_the_local_minimum_depends_on_the_initialisation() -> None:
@@ -77,10 +90,11 @@ def test_part_vi_fraction_of_inits_in_the_local_minimum_depends_on_the_initialis
         for run in runs:
             assert run.success, run
             assert LOCAL_MINIMUM[0] <= run.J <= LOCAL_MINIMUM[1] or run.J < GLOBAL_MINIMUM_BOUND, run
-    assert sum(run.J > GLOBAL_MINIMUM_BOUND for run in normal) == 4
-    assert sum(run.J > GLOBAL_MINIMUM_BOUND for run in uniform) == 25
+    assert abs(sum(run.J > GLOBAL_MINIMUM_BOUND for run in normal) - 4) <= BASIN_SLACK
+    assert abs(sum(run.J > GLOBAL_MINIMUM_BOUND for run in uniform) - 25) <= BASIN_SLACK
     iterations = [run.iterations for run in normal]
-    assert np.median(iterations) == 54.0 and (min(iterations), max(iterations)) == (32, 81)  # "tens of iterations"
+    # Measured: median 54, range 32-81 ("tens of iterations").
+    assert abs(np.median(iterations) - 54) <= ITERATIONS_SLACK and 25 <= min(iterations) <= max(iterations) <= 100
 
 
 def test_part_vi_predictions_at_the_global_minimum_are_the_scores() -> None:
@@ -132,7 +146,7 @@ def test_part_vii_fraction_of_seeds_reaching_0_002618(part_vii_runs: list[PartVI
     165/200 ("most initialisations", as the reference says).
     """
     hits = [run.seed for run in part_vii_runs if reaches_0_002618(run)]
-    assert len(hits) == 9, hits
+    assert abs(len(hits) - 9) <= BASIN_SLACK, hits
     assert all(run.success for run in part_vii_runs)
     assert all(75 <= run.iterations <= 120 for run in part_vii_runs if reaches_0_002618(run))
 

@@ -58,8 +58,14 @@ INSTALL_PLOT = "pip install 'tinygrad-nnd[plot]'"
 #: calls it a local minimum; the exact Hessian there has a small negative eigenvalue, so it is a
 #: flat saddle region that BFGS leaves too slowly to notice before its gradient tolerance is met.
 SLEEP_LOCAL_MINIMUM = 1.226e-3
-#: Part VI with seed 0 (``default_rng(0).random`` for W_1 then W_2): the reference run.
-SLEEP_SEED0 = ("1.224594e-03", 32)
+#: Part VI with seed 0 (``default_rng(0).random`` for W_1 then W_2): the reference run ends at
+#: this J, after 32 iterations where it was written. The last digits of every BFGS step depend
+#: on the BLAS kernels NumPy picks for the CPU, so the check allows SLEEP_SEED0_TOLERANCE: far
+#: above those differences (the final J agreed to 9 digits over 12 OpenBLAS kernels) and far
+#: below the spread of the stopping points of other starts (1.2246e-3 to 1.2278e-3). The
+#: iteration count is shown, not checked: such differences can add or save an iteration.
+SLEEP_SEED0_J = 1.224594e-3
+SLEEP_SEED0_TOLERANCE = 1e-7
 #: Part VII, Lambda = 1e-4: the regularized minima BFGS reaches (the first from most starts).
 PART7_MINIMA = (0.002618, 0.00273, 0.002864)
 PART7_LAMBDA = 1e-4
@@ -173,13 +179,20 @@ def _train_sleep(out: TextIO, seed: int) -> tuple[NeuralNetwork, Trainer, list[S
             "   a local minimum, but the exact Hessian has a negative eigenvalue there: Newton-CG goes on to J ~ 0)",
             file=out,
         )
-    if seed == 0:
-        expected = f"{SLEEP_SEED0[0]} in {SLEEP_SEED0[1]} iterations"
-        ok = f"{J:.6e}" == SLEEP_SEED0[0] and nit == SLEEP_SEED0[1]
-    else:
-        expected = f"< 1e-06, or the series' stopping point {SLEEP_LOCAL_MINIMUM:.3g}"
-        ok = bool(trainer.optimization_results.success) and (J < 1e-6 or abs(J - SLEEP_LOCAL_MINIMUM) < 5e-6)
+    expected, ok = sleep_check(seed, J, bool(trainer.optimization_results.success))
     return N, trainer, [SummaryRow("BFGS on sleep/study", f"J = {J:.6e} in {nit} iterations", expected, ok)]
+
+
+def sleep_check(seed: int, J: float, success: bool) -> tuple[str, bool]:
+    """What Part VI's run should end at, and whether ``J`` does (with a tolerance, not digit for digit).
+
+    >>> sleep_check(0, 1.2245943e-3, True)
+    ('1.224594e-03 +- 1e-07', True)
+    """
+    if seed == 0:
+        return f"{SLEEP_SEED0_J:.6e} +- {SLEEP_SEED0_TOLERANCE:g}", abs(J - SLEEP_SEED0_J) <= SLEEP_SEED0_TOLERANCE
+    expected = f"< 1e-06, or the series' stopping point {SLEEP_LOCAL_MINIMUM:.3g}"
+    return expected, success and (J < 1e-6 or abs(J - SLEEP_LOCAL_MINIMUM) < 5e-6)
 
 
 def _train_iris_subset(out: TextIO, seed: int) -> list[SummaryRow]:

@@ -53,8 +53,8 @@ class Trainer:
     >>> X, y = sleep_study()
     >>> T = Trainer(NeuralNetwork(seed=0))
     >>> result = T.train(X, y)
-    >>> result.success, round(T.J[-1], 6)
-    (True, 0.001225)
+    >>> result.success, round(T.J[-1], 5)  # 3 digits: the last ones depend on the CPU's BLAS kernels
+    (True, 0.00122)
     """
 
     def __init__(
