@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
+from ..viz.page import backward_pass_html
 from ..viz.trace import explain_network
-from .errors import EXIT_CHECK_FAILED
+from .data import BUILTIN_DATA
+from .errors import EXIT_CHECK_FAILED, CLIError
 from .network import build_network, scaled_data
-from .options import add_data_and_network_options, parse_positive_int
+from .options import add_data_and_network_options, parse_path, parse_positive_int
+from .output import check_new_file, create_parent_folder, same_file
 
 __all__ = ["register", "run"]
 
@@ -18,6 +22,11 @@ Walk through the backward pass of the cost of the series' network (or of
 what gradient arrives, which rule applies, what goes on to the inputs. The
 gradients that reach z_3 and z_2 are compared with the hand-written delta_3 and
 delta_2 of Part IV. Exit status 1 if they disagree.
+
+With --html FILE it writes the same walk-through as one web page to step
+through in a browser (previous/next, arrow keys), the current node highlighted
+in the cost graph; the page needs no network. Drawing the graph needs
+Graphviz's 'dot' program.
 """
 
 
@@ -33,13 +42,33 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--precision", type=parse_positive_int, default=4, help="digits after the decimal point in the arrays shown (default: 4)"
     )
+    parser.add_argument(
+        "--html",
+        type=parse_path,
+        metavar="FILE",
+        help="also write the backward pass as a self-contained web page to FILE (its folder is created if missing)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --html file")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Trace the backward pass and print it."""
+    """Trace the backward pass and print it (and write it as a page with --html)."""
+    if args.html and args.data not in BUILTIN_DATA and same_file(Path(args.html), Path(args.data)):
+        raise CLIError(f"--html {args.html} would overwrite the --data file {args.data}; choose another name")
+    out = check_new_file(args.html, args.force) if args.html else None
     data, X, y = scaled_data(args)
     N = build_network(args, data)
     explanation = explain_network(N, X, y)
+    page = None
+    if out is not None:  # made before anything is printed, so that a missing Graphviz stops all
+        try:
+            page = backward_pass_html(N, X, y, precision=args.precision)
+        except RuntimeError as error:  # Graphviz missing or failing: one line, exit status 2
+            raise CLIError(str(error)) from None
     print(explanation.format(precision=args.precision))
+    if out is not None and page is not None:
+        create_parent_folder(out)
+        out.write_text(page, encoding="utf-8")
+        print(f"wrote {out}")
     return 0 if explanation.agrees() else EXIT_CHECK_FAILED

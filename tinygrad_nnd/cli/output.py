@@ -31,6 +31,7 @@ __all__ = [
     "format_cost_history",
     "format_table",
     "plural",
+    "same_file",
 ]
 
 
@@ -72,6 +73,17 @@ def check_new_file(path: str | os.PathLike[str], force: bool) -> Path:
         raise CLIError(f"{path} already exists; use --force to overwrite it")
     check_writable_folder(path)
     return path
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether writing ``a`` would replace the file ``b``.
+
+    That is, the two are one path once symbolic links and ``..`` are resolved, or
+    two names (hard links) of one file.
+    """
+    if a.resolve() == b.resolve():
+        return True
+    return a.exists() and b.exists() and os.path.samefile(a, b)
 
 
 def check_writable_folder(path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,7 +30,7 @@ from .options import (
     parse_path,
     parse_positive_int,
 )
-from .output import OutputThatMayClose, ProgressReport, check_new_file, create_parent_folder, plural
+from .output import OutputThatMayClose, ProgressReport, check_new_file, create_parent_folder, plural, same_file
 
 __all__ = ["register", "run"]
 
@@ -118,21 +117,10 @@ def _check_save_paths(args: argparse.Namespace) -> None:
         if source is None or source in BUILTIN_DATA:
             continue
         for target in targets:
-            if _same_file(target, Path(source)):
+            if same_file(target, Path(source)):
                 raise CLIError(f"--save {args.save} would overwrite the {option} file {source}; choose another name")
     for target in targets:
         check_new_file(target, args.force)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether writing ``a`` would replace the file ``b``.
-
-    That is, the two are one path once symbolic links and ``..`` are resolved, or
-    two names (hard links) of one file.
-    """
-    if a.resolve() == b.resolve():
-        return True
-    return a.exists() and b.exists() and os.path.samefile(a, b)
 
 
 def _training_and_test(args: argparse.Namespace) -> tuple[Dataset, Dataset | None]:

@@ -8,6 +8,8 @@
 - :mod:`tinygrad_nnd.viz.trace`: :func:`trace_backward` records what each backward
   rule received and passed on; :func:`explain_network` does that for the series'
   network and checks it against the hand-written ``delta_3``, ``delta_2``.
+- :mod:`tinygrad_nnd.viz.page`: :func:`backward_pass_html`, that walk-through as
+  a self-contained web page to step through in a browser.
 """
 
 from .drawing import GraphDrawing, draw_graph
@@ -22,6 +24,7 @@ from .graph import (
     summarize_array,
     to_dot,
 )
+from .page import backward_pass_html, series_gradient_names
 from .trace import (
     BackwardStep,
     BackwardTrace,
@@ -29,11 +32,12 @@ from .trace import (
     NetworkExplanation,
     explain_network,
     rule_explanation,
+    rule_terms,
     trace_backward,
 )
 
 __all__ = [
-    "BackwardStep", "BackwardTrace", "GradientComparison", "GraphDrawing", "NetworkExplanation", "dot_image",
+    "BackwardStep", "BackwardTrace", "backward_pass_html", "GradientComparison", "GraphDrawing", "NetworkExplanation", "dot_image",
     "draw_graph", "explain_network", "format_graph", "format_tree", "graph_nodes", "network_cost_graph", "node_labels", "render",
-    "rule_explanation", "summarize_array", "to_dot", "trace_backward",
+    "rule_explanation", "rule_terms", "series_gradient_names", "summarize_array", "to_dot", "trace_backward",
 ]

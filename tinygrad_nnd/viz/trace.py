@@ -31,6 +31,7 @@ True
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ __all__ = [
     "NetworkExplanation",
     "explain_network",
     "rule_explanation",
+    "rule_terms",
     "trace_backward",
 ]
 
@@ -105,22 +107,50 @@ def rule_explanation(op: Op, input_labels: tuple[str, ...], output_label: str, n
     >>> rule_explanation(MatMul(), ("X", "W_1"), "z_2", (False, True))
     'dot backward: W_1 gets X.T @ g (X is a constant: no gradient)'
     """
-    templates = _RULES.get(op.name)
-    if templates is None or len(templates) != len(input_labels):
+    terms = rule_terms(op, input_labels, output_label)
+    if terms is None:
         doc = (type(op).__doc__ or op.describe()).strip().splitlines()[0]
         return f"{op.name} backward: {doc}"
-    names = dict(zip("ab", input_labels), c=output_label, p=f"{getattr(op, 'exponent', '')}")
-    parts = [
-        f"{label} gets {template.format(**names)}"
-        for label, template, need in zip(input_labels, templates, needs)
-        if need
-    ]
+    parts = [f"{label} gets {term}" for label, term, need in zip(input_labels, terms, needs) if need]
     constants = [label for label, need in zip(input_labels, needs) if not need]
     text = f"{op.name} backward: " + "; ".join(parts)
     if constants:
         verb = "is a constant" if len(constants) == 1 else "are constants"
         text += f" ({', '.join(constants)} {verb}: no gradient)"
     return text
+
+
+def rule_terms(op: Op, input_labels: tuple[str, ...], output_label: str, g: str = "g") -> tuple[str, ...] | None:
+    """What ``op``'s backward rule passes to each input, as a formula in the graph's labels.
+
+    Parameters
+    ----------
+    op : Op
+        The op of a graph node.
+    input_labels : tuple of str
+        The labels of its inputs, in argument order.
+    output_label : str
+        The label of the node the op made.
+    g : str, optional
+        The name to write for the incoming gradient (``"delta_3"`` where the series names it).
+
+    Returns
+    -------
+    tuple of str, or None
+        One formula per input; None for an op with no formula here (see :func:`rule_explanation`).
+
+    Examples
+    --------
+    >>> from tinygrad_nnd.engine.ops import MatMul
+    >>> rule_terms(MatMul(), ("a_2", "W_2"), "z_3", g="delta_3")
+    ('delta_3 @ W_2.T', 'a_2.T @ delta_3')
+    """
+    templates = _RULES.get(op.name)
+    if templates is None or len(templates) != len(input_labels):
+        return None
+    names = dict(zip("ab", input_labels), c=output_label, p=f"{getattr(op, 'exponent', '')}", g=g)
+    # The templates write the incoming gradient as the word g.
+    return tuple(re.sub(r"\bg\b", "{g}", template).format(**names) for template in templates)
 
 
 def _array_text(head: str, a: np.ndarray | None, precision: int) -> str:
