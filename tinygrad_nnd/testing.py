@@ -516,6 +516,8 @@ OP_INPUT_STRATEGIES: dict[str, Callable[[], st.SearchStrategy[OpCase]]] = {
     "sigmoid": lambda: _unary("sigmoid"),
     # Away from the kink at 0, where the numerical gradient is not a derivative (KINK_MARGIN).
     "relu": lambda: _unary("relu", away_from_zero(KINK_MARGIN)),
+    # Away from the jump at 0, where neither derivative exists (KINK_MARGIN).
+    "step": lambda: _unary("step", away_from_zero(KINK_MARGIN)),
     "sum": lambda: _reduction("sum"),
     "mean": lambda: _reduction("mean"),
     "broadcast_to": _broadcast_to,

@@ -16,6 +16,9 @@ import numpy as np
 class _ModeState(threading.local):
     grad_enabled: bool = True
     anomaly: bool = False
+    #: Set while :func:`~tinygrad_nnd.jit` traces a function on this thread: a Tensor
+    #: that requires a gradient then stands for values not known yet.
+    tracing: bool = False
 
 
 state = _ModeState()
@@ -85,6 +88,21 @@ def detect_anomaly() -> Iterator[None]:
         yield
     finally:
         state.anomaly = previous
+
+
+class TracerConversionError(TypeError):
+    """Raised when a traced Tensor is turned into a Python value (``bool``, ``int``, ``float``) under ``jit``."""
+
+
+def refuse_concrete(what: str) -> None:
+    """Raise :class:`TracerConversionError` for a conversion of a traced Tensor (``what``: ``"bool()"``, ...)."""
+    raise TracerConversionError(
+        f"{what} of a traced Tensor inside a jit-compiled function: jit records the ops once and runs them "
+        "again on new values, so a Python value taken from this call's numbers (an `if` on it, a float in a "
+        "formula) would be frozen into every later call. Branch on shapes only (x.shape is known while "
+        "tracing), compute the value outside the function and pass it in as an argument, or call the "
+        "function without jit"
+    )
 
 
 class AnomalyError(FloatingPointError):

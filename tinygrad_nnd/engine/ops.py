@@ -21,6 +21,31 @@ has to remember to.
 
 Every class that sets ``name`` is added to :data:`OPS`, the registry that the
 test suite loops over.
+
+Code templates (for :func:`~tinygrad_nnd.jit`)
+---------------------------------------------
+Beside ``forward`` and ``backward`` each op carries the same two rules as
+NumPy source text, from which :mod:`~tinygrad_nnd.engine.compiler` writes a
+straight-line Python function for a whole graph:
+
+``forward_code``
+    one Python expression for the output, e.g. ``"expit({a})"``;
+``backward_code``
+    a tuple with one expression per input for ``dL/d(input)``, e.g.
+    ``("{g} @ {b}.T", "{a}.T @ {g}")``.
+
+In the templates ``{a}`` and ``{b}`` stand for the inputs, ``{out}`` for the
+output and ``{g}`` for ``dL/d(out)``; any other ``{name}`` stands for a value
+that :meth:`Op.code` returns (by default the op's parameters, such as
+``{axis}``). The compiler puts variable names in the place of these fields;
+values (parameters, shapes, constants) are bound to the function as variables,
+never written into the source. The expressions may use ``np``, ``expit`` and
+:func:`scatter_add`. A template must compute exactly what ``forward`` /
+``backward`` compute, in the same order of operations, so compiled and eager
+results agree to the last bit (the property tests check it). An op whose
+templates differ with the input shapes (``dot`` on vectors) overrides
+:meth:`Op.code`. An op without templates works eagerly; compiling a graph that
+contains it is an error naming the op.
 """
 
 from __future__ import annotations
@@ -54,6 +79,9 @@ class Op:
     #: graph (:class:`~tinygrad_nnd.engine.tape.Tape`) frees values no rule reads.
     saves_inputs: ClassVar[bool] = True
     saves_output: ClassVar[bool] = True
+    #: The forward and backward rules as code templates (see the module docstring).
+    forward_code: ClassVar[str | None] = None
+    backward_code: ClassVar[tuple[str, ...] | None] = None
     needs: tuple[bool, ...]
     __slots__ = ("needs",)
 
@@ -67,6 +95,17 @@ class Op:
 
     def backward(self, g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
         raise NotImplementedError
+
+    def code(
+        self, input_shapes: tuple[tuple[int, ...], ...], out_shape: tuple[int, ...]
+    ) -> tuple[str | None, tuple[str, ...] | None, dict[str, Any]]:
+        """The code templates for inputs of these shapes, and the values their other ``{fields}`` stand for.
+
+        By default: the class's ``forward_code`` and ``backward_code``, and the op's
+        parameters by name (``{axis}``, ``{shape}``, ...).
+        """
+        params = {name: getattr(self, name) for name in _parameters(type(self))}
+        return self.forward_code, self.backward_code, params
 
     def describe(self) -> str:
         """The op with the parameters that differ from their defaults, for graph views (``sum(axis=0)``)."""
@@ -121,6 +160,8 @@ class Add(Op):
     saves_inputs = False
     saves_output = False
     __slots__ = ()
+    forward_code = "{a} + {b}"
+    backward_code = ("{g}", "{g}")
 
     def forward(self, a, b):
         return a + b
@@ -137,6 +178,8 @@ class Sub(Op):
     saves_inputs = False
     saves_output = False
     __slots__ = ()
+    forward_code = "{a} - {b}"
+    backward_code = ("{g}", "-{g}")
 
     def forward(self, a, b):
         return a - b
@@ -152,6 +195,8 @@ class Mul(Op):
     n_inputs = 2
     saves_output = False
     __slots__ = ()
+    forward_code = "{a} * {b}"
+    backward_code = ("{g} * {b}", "{g} * {a}")
 
     def forward(self, a, b):
         return a * b
@@ -166,6 +211,8 @@ class Div(Op):
     name = "div"
     n_inputs = 2
     __slots__ = ()
+    forward_code = "{a} / {b}"
+    backward_code = ("{g} / {b}", "-{g} * {out} / {b}")
 
     def forward(self, a, b):
         return a / b
@@ -185,6 +232,8 @@ class MatMul(Op):
     n_inputs = 2
     saves_output = False
     __slots__ = ()
+    forward_code = "{a} @ {b}"
+    backward_code = ("{g} @ {b}.T", "{a}.T @ {g}")
 
     def forward(self, a, b):
         if not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2):
@@ -196,6 +245,20 @@ class MatMul(Op):
                 f"dot: shapes {a.shape} and {b.shape} are not aligned: "
                 f"{a.shape[-1]} (last dim of the first) != {b.shape[0]} (first dim of the second)"
             ) from None
+
+    def code(self, input_shapes, out_shape):
+        a_shape, b_shape = input_shapes
+        if len(a_shape) == 2 and len(b_shape) == 2:
+            return super().code(input_shapes, out_shape)
+        # The vector cases of backward, with the 2-D shapes worked out once.
+        a_2d = (1, a_shape[0]) if len(a_shape) == 1 else a_shape
+        b_2d = (b_shape[0], 1) if len(b_shape) == 1 else b_shape
+        values = {"a_2d": a_2d, "b_2d": b_2d, "g_2d": (a_2d[0], b_2d[1]), "a_shape": a_shape, "b_shape": b_shape}
+        backward = (
+            "({g}.reshape({g_2d}) @ {b}.reshape({b_2d}).T).reshape({a_shape})",
+            "({a}.reshape({a_2d}).T @ {g}.reshape({g_2d})).reshape({b_shape})",
+        )
+        return self.forward_code, backward, values
 
     def backward(self, g, out, a, b):
         if a.ndim == 2 and b.ndim == 2:
@@ -219,6 +282,8 @@ class Neg(Op):
     saves_inputs = False
     saves_output = False
     __slots__ = ()
+    forward_code = "-{a}"
+    backward_code = ("-{g}",)
 
     def forward(self, a):
         return -a
@@ -233,6 +298,8 @@ class Pow(Op):
     name = "pow"
     saves_output = False
     __slots__ = ("exponent",)
+    forward_code = "{a} ** {exponent}"
+    backward_code = ("{g} * ({exponent} * {a} ** ({exponent} - 1))",)
 
     def __init__(self, exponent: float):
         self.exponent = exponent
@@ -245,6 +312,10 @@ class Pow(Op):
                 f"(smallest base {a.min()})"
             )
         return a**p
+
+    def code(self, input_shapes, out_shape):
+        forward, backward, values = super().code(input_shapes, out_shape)
+        return forward, (("{g} * 0.0",) if self.exponent == 0 else backward), values
 
     def backward(self, g, out, a):
         p = self.exponent
@@ -259,6 +330,8 @@ class Square(Op):
     name = "square"
     saves_output = False
     __slots__ = ()
+    forward_code = "{a} * {a}"
+    backward_code = ("{g} * (2.0 * {a})",)
 
     def forward(self, a):
         return a * a
@@ -273,6 +346,8 @@ class Exp(Op):
     name = "exp"
     saves_inputs = False
     __slots__ = ()
+    forward_code = "np.exp({a})"
+    backward_code = ("{g} * {out}",)
 
     def forward(self, a):
         return np.exp(a)
@@ -287,6 +362,8 @@ class Log(Op):
     name = "log"
     saves_output = False
     __slots__ = ()
+    forward_code = "np.log({a})"
+    backward_code = ("{g} / {a}",)
 
     def forward(self, a):
         if (a < 0).any():
@@ -304,6 +381,8 @@ class Tanh(Op):
     name = "tanh"
     saves_inputs = False
     __slots__ = ()
+    forward_code = "np.tanh({a})"
+    backward_code = ("{g} * (1.0 - {out} * {out})",)
 
     def forward(self, a):
         return np.tanh(a)
@@ -325,6 +404,8 @@ class Sigmoid(Op):
     name = "sigmoid"
     saves_inputs = False
     __slots__ = ()
+    forward_code = "expit({a})"
+    backward_code = ("(1.0 - {out}) * {out} * {g}",)
 
     def forward(self, a):
         return expit(a)
@@ -349,13 +430,37 @@ class Relu(Op):
     name = "relu"
     saves_inputs = False
     __slots__ = ()
+    forward_code = "np.maximum({a}, 0.0)"
+    backward_code = ("{g} * ({out} > 0)",)
 
     def forward(self, a):
         return np.maximum(a, 0.0)
 
     def backward(self, g, out, a):
-        mask = (out if _is_array(out) else out.data) > 0
-        return (g * mask,)
+        if _is_array(out):
+            return (g * (out > 0),)
+        # On Tensors the mask is a node too (step), so a compiled Hessian-vector
+        # product computes it from each call's values instead of keeping this one's.
+        from .tensor import apply
+
+        return (g * apply(Step(), out),)
+
+
+class Step(Op):
+    """Heaviside step ``c = 1 where a > 0, else 0`` (relu's derivative);  dc/da = 0."""
+
+    name = "step"
+    saves_inputs = False
+    saves_output = False
+    __slots__ = ()
+    forward_code = "np.greater({a}, 0).astype({a}.dtype)"
+    backward_code = ("{g} * 0.0",)
+
+    def forward(self, a):
+        return np.greater(a, 0).astype(a.dtype)
+
+    def backward(self, g, out, a):
+        return (g * 0.0,)
 
 
 # ---------------------------------------------------------------- reductions
@@ -392,6 +497,8 @@ class Sum(Op):
     name = "sum"
     saves_output = False
     __slots__ = ("axis", "keepdims")
+    forward_code = "np.add.reduce({a}, axis={axis}, keepdims={keepdims})"
+    backward_code = ("np.broadcast_to({g}.reshape({kept_shape}), {a_shape})",)
 
     def __init__(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False):
         self.axis = axis
@@ -399,6 +506,12 @@ class Sum(Op):
 
     def forward(self, a):
         return np.add.reduce(a, axis=self.axis, keepdims=self.keepdims)  # np.sum, minus its Python wrapper
+
+    def code(self, input_shapes, out_shape):
+        forward, backward, values = super().code(input_shapes, out_shape)
+        (a_shape,) = input_shapes
+        values.update(a_shape=a_shape, kept_shape=_keepdims_shape(a_shape, self.axis))
+        return forward, backward, values
 
     def backward(self, g, out, a):
         return (_broadcast_to(_restore_reduced_axes(g, a.shape, self.axis, self.keepdims), a.shape),)
@@ -410,9 +523,17 @@ class Mean(Sum):
     name = "mean"
     saves_output = True  # n is read from the output's size
     __slots__ = ()
+    forward_code = "np.mean({a}, axis={axis}, keepdims={keepdims})"
+    backward_code = ("np.broadcast_to({g}.reshape({kept_shape}), {a_shape}) / {n}",)
 
     def forward(self, a):
         return np.mean(a, axis=self.axis, keepdims=self.keepdims)
+
+    def code(self, input_shapes, out_shape):
+        forward, backward, values = super().code(input_shapes, out_shape)
+        size, out_size = int(np.prod(input_shapes[0])), int(np.prod(out_shape))
+        values["n"] = max(size // max(out_size, 1), 1)
+        return forward, backward, values
 
     def backward(self, g, out, a):
         n = max(a.size // max(out.size, 1), 1)  # how many elements each mean averaged
@@ -430,6 +551,8 @@ class BroadcastTo(Op):
     saves_inputs = False
     saves_output = False
     __slots__ = ("shape",)
+    forward_code = "np.broadcast_to({a}, {shape})"
+    backward_code = ("{g}",)
 
     def __init__(self, shape: tuple[int, ...]):
         self.shape = shape
@@ -447,12 +570,19 @@ class Reshape(Op):
     name = "reshape"
     saves_output = False
     __slots__ = ("shape",)
+    forward_code = "{a}.reshape({shape})"
+    backward_code = ("{g}.reshape({a_shape})",)
 
     def __init__(self, shape: tuple[int, ...]):
         self.shape = shape
 
     def forward(self, a):
         return a.reshape(self.shape)
+
+    def code(self, input_shapes, out_shape):
+        forward, backward, values = super().code(input_shapes, out_shape)
+        values["a_shape"] = input_shapes[0]
+        return forward, backward, values
 
     def backward(self, g, out, a):
         return (g.reshape(a.shape),)
@@ -464,12 +594,20 @@ class Transpose(Op):
     name = "transpose"
     saves_output = False
     __slots__ = ("axes",)
+    forward_code = "np.transpose({a}, {axes})"
+    backward_code = ("{g}.transpose({inverse})",)
 
     def __init__(self, axes: tuple[int, ...] | None = None):
         self.axes = axes
 
     def forward(self, a):
         return np.transpose(a, self.axes)
+
+    def code(self, input_shapes, out_shape):
+        forward, backward, values = super().code(input_shapes, out_shape)
+        ndim = len(input_shapes[0])
+        values["inverse"] = None if self.axes is None else tuple(int(i) for i in np.argsort([x % ndim for x in self.axes]))
+        return forward, backward, values
 
     def backward(self, g, out, a):
         if self.axes is None:
@@ -489,6 +627,8 @@ class GetItem(Op):
     name = "getitem"
     saves_output = False
     __slots__ = ("index",)
+    forward_code = "{a}[{index}]"
+    backward_code = ("scatter_add({g}, {index}, {a_shape})",)
 
     def __init__(self, index: Any):
         self.index = index
@@ -496,9 +636,14 @@ class GetItem(Op):
     def forward(self, a):
         return a[self.index]
 
+    def code(self, input_shapes, out_shape):
+        forward, backward, values = super().code(input_shapes, out_shape)
+        values["a_shape"] = input_shapes[0]
+        return forward, backward, values
+
     def backward(self, g, out, a):
         if _is_array(g):
-            return (ScatterAdd(self.index, a.shape).forward(g),)
+            return (scatter_add(g, self.index, a.shape),)
         return (g.scatter_add(self.index, a.shape),)
 
 
@@ -508,6 +653,16 @@ def _is_basic_index(index: Any) -> bool:
     return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
 
 
+def scatter_add(a: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Zeros of ``shape`` with ``a`` added at ``index``, a repeated index adding each time."""
+    c = np.zeros(shape, dtype=a.dtype)
+    if _is_basic_index(index):  # slices and integers pick each element at most once
+        c[index] += a
+    else:
+        np.add.at(c, index, a)  # unlike c[index] += a, counts a repeated index each time
+    return c
+
+
 class ScatterAdd(Op):
     """``c = zeros(shape); c[index] += a``: the adjoint of :class:`GetItem`, whose gradient is ``g[index]``."""
 
@@ -515,18 +670,15 @@ class ScatterAdd(Op):
     saves_inputs = False
     saves_output = False
     __slots__ = ("index", "shape")
+    forward_code = "scatter_add({a}, {index}, {shape})"
+    backward_code = ("{g}[{index}]",)
 
     def __init__(self, index: Any, shape: tuple[int, ...]):
         self.index = index
         self.shape = shape
 
     def forward(self, a):
-        c = np.zeros(self.shape, dtype=a.dtype)
-        if _is_basic_index(self.index):  # slices and integers pick each element at most once
-            c[self.index] += a
-        else:
-            np.add.at(c, self.index, a)  # unlike c[index] += a, counts a repeated index each time
-        return c
+        return scatter_add(a, self.index, self.shape)
 
     def backward(self, g, out, a):
         return (g[self.index],)

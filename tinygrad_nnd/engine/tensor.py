@@ -16,7 +16,7 @@ import numpy as np
 
 from . import ops
 from .backprop import backpropagate
-from .modes import run_checked, state
+from .modes import refuse_concrete, run_checked, state
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, bool, Sequence[Any]]
 
@@ -151,23 +151,40 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         # NumPy's protocol: np.array(t) asks for a copy, np.asarray(t) for none if possible.
+        if state.tracing and self.requires_grad:
+            refuse_concrete("np.asarray()")
         return np.array(self.data, dtype=dtype, copy=copy)
 
     def numpy(self) -> np.ndarray:
         """The values as an ndarray (the same array as :attr:`data`)."""
+        if state.tracing and self.requires_grad:
+            refuse_concrete(".numpy()")
         return self.data
 
     def item(self) -> float:
         """The single value of a one-element tensor, as a Python float."""
+        if state.tracing and self.requires_grad:
+            refuse_concrete(".item()")
         return self.data.item()
 
     def __float__(self) -> float:
+        if state.tracing and self.requires_grad:
+            refuse_concrete("float()")
         if self.data.size != 1:
             raise TypeError(f"only a one-element tensor can be converted to a float, not shape {self.shape}")
         return float(self.data.reshape(()))
 
+    def __int__(self) -> int:
+        if state.tracing and self.requires_grad:
+            refuse_concrete("int()")
+        if self.data.size != 1:
+            raise TypeError(f"only a one-element tensor can be converted to an int, not shape {self.shape}")
+        return int(self.data.reshape(()))
+
     def __bool__(self) -> bool:
         # As NumPy: the truth of one element; a ValueError for several.
+        if state.tracing and self.requires_grad:
+            refuse_concrete("bool()")
         return bool(self.data)
 
     # ---------------------------------------------------------------- autodiff
