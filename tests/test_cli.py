@@ -23,7 +23,7 @@ from tinygrad_nnd import NeuralNetwork
 from tinygrad_nnd.cli import main
 from tinygrad_nnd.cli import train as train_command
 from tinygrad_nnd.cli.demo import PLOT_FILES
-from tinygrad_nnd.io import load_model, save_model
+from tinygrad_nnd.io import load_model, read_model, save_model
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SLEEP_CSV = "sleep,study,score\n3,5,75\n5,1,82\n10,2,93\n6,1.5,70\n"
@@ -172,9 +172,13 @@ def test_demo_overwrites_plots_only_with_force(cli, tmp_path: Path) -> None:
     assert refused.err.startswith("tinygrad-nnd: error: ") and "sigmoid.png already exists" in refused.err
     assert "--force" in refused.err and refused.out == ""
     assert (out / "sigmoid.png").read_bytes() == b"mine"
+    not_a_figure = cli("demo", "--out", str(out), "--force")  # not one of our figures: kept even with --force
+    assert not_a_figure.code == 2 and "is not a PNG figure" in not_a_figure.err
+    assert (out / "sigmoid.png").read_bytes() == b"mine"
+    (out / "sigmoid.png").write_bytes(PNG_SIGNATURE + b"an earlier run's figure")
     forced = cli("demo", "--out", str(out), "--force")
     assert forced.code == 0
-    assert (out / "sigmoid.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert (out / "sigmoid.png").read_bytes().startswith(PNG_SIGNATURE) and len((out / "sigmoid.png").read_bytes()) > 1000
 
 
 # --------------------------------------------------------------------------- train
@@ -273,7 +277,7 @@ def test_save_then_predict_round_trip(cli, sleep_csv: Path, tmp_path: Path) -> N
     model = tmp_path / "models" / "sleep.npz"
     trained = cli("train", "--data", str(sleep_csv), "--quiet", "--save", str(model))
     assert trained.code == 0, trained.err
-    assert model.is_file() and Path(f"{model}.preprocessing.json").is_file()
+    assert [path.name for path in model.parent.iterdir()] == ["sleep.npz"]  # one file, preprocessing inside
     assert load_model(model).layer_sizes == (2, 3, 1)
 
     predicted = cli("predict", "--model", str(model), "--data", str(sleep_csv))
@@ -322,9 +326,11 @@ def test_predict_with_a_model_saved_from_python(cli, tmp_path: Path) -> None:
     model = save_model(NeuralNetwork(seed=2), tmp_path / "plain.npz")
     inputs = tmp_path / "inputs.csv"
     inputs.write_text("a,b\n0.3,1\n0.5,0.2\n")
-    result = cli("predict", "--model", str(model), "--data", str(inputs))
-    assert result.code == 0
-    assert "note:" in result.err and "preprocessing.json not found" in result.err
+    refused = cli("predict", "--model", str(model), "--data", str(inputs))
+    assert refused.code == 2 and refused.out == ""
+    assert "holds no preprocessing" in refused.err and "--unscaled" in refused.err
+    result = cli("predict", "--model", str(model), "--data", str(inputs), "--unscaled")
+    assert result.code == 0 and result.err == ""
     header, values = read_predictions(result.out)
     assert header == ["y0"]
     np.testing.assert_allclose(values, NeuralNetwork(seed=2).forward([[0.3, 1], [0.5, 0.2]]), rtol=1e-15)
@@ -373,7 +379,7 @@ def test_save_survives_a_reader_that_stops_early(
     monkeypatch.setattr(sys, "stdout", ReaderThatLeaves())
     assert main(["train", "--data", str(sleep_csv), *quiet, "--save", str(model)]) == 1  # as for any closed pipe
     assert load_model(model).layer_sizes == (2, 3, 1)
-    assert Path(f"{model}.preprocessing.json").is_file()
+    assert read_model(model).preprocessing is not None
 
 
 def test_closed_pipe_is_reported_by_status_not_a_message_at_exit(sleep_csv: Path, tmp_path: Path) -> None:
@@ -403,7 +409,6 @@ def test_saved_files_get_ordinary_permissions(cli, sleep_csv: Path, tmp_path: Pa
     finally:
         os.umask(previous)
     assert model.stat().st_mode & 0o777 == 0o644
-    assert Path(f"{model}.preprocessing.json").stat().st_mode & 0o777 == 0o644
 
 
 def test_save_overwrites_only_with_force(cli, sleep_csv: Path, tmp_path: Path) -> None:

@@ -215,10 +215,22 @@ def test_predict_checks_the_columns_it_uses_and_every_row_length(capsys, tmp_pat
     assert_bad_input(capsys, ["predict", "--model", model, "--data", short_row], f"{short_row}:3: line 3 has 2 fields")
 
 
-def test_predict_without_preprocessing_file_and_wrong_column_count(capsys, tmp_path: Path) -> None:
+def test_predict_unscaled_with_wrong_column_count(capsys, tmp_path: Path) -> None:
     model = str(save_model(NeuralNetwork(seed=0), tmp_path / "plain.npz"))
     inputs = write(tmp_path / "inputs.csv", "a,b,c\n1,2,3\n")
-    assert_bad_input(capsys, ["predict", "--model", model, "--data", inputs], f"{inputs} has 3 columns", "takes 2 inputs")
+    argv = ["predict", "--model", model, "--data", inputs, "--unscaled"]
+    assert_bad_input(capsys, argv, f"{inputs} has 3 columns", "takes 2 inputs")
+
+
+def test_predict_refuses_a_model_without_its_preprocessing(capsys, tmp_path: Path, good_csv: str) -> None:
+    """A model whose column names and scaling are missing would give wrong numbers on raw data: refused."""
+    model = str(save_model(NeuralNetwork(seed=0), tmp_path / "plain.npz"))
+    line = assert_bad_input(capsys, ["predict", "--model", model, "--data", good_csv], model, "holds no preprocessing")
+    assert "train --save" in line and "--unscaled" in line
+
+
+def test_predict_refuses_unscaled_for_a_model_with_preprocessing(capsys, model: str, good_csv: str) -> None:
+    assert_bad_input(capsys, ["predict", "--model", model, "--data", good_csv, "--unscaled"], "--unscaled is for models without")
 
 
 # --------------------------------------------------------------------------- model files that are not ours
@@ -257,7 +269,7 @@ def sidecar(**fields: object) -> str:
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
-        ("{not json", "cannot read the model's preprocessing file"),
+        ("{not json", "cannot read the model's preprocessing"),
         (json.dumps({"format": "something else"}), "not a tinygrad-nnd preprocessing file"),
         (sidecar(inputs=["a"]), "'inputs' must be a list of 2 column names"),
         (sidecar(inputs=["sleep", "sleep"]), "'inputs' names the column 'sleep' more than once"),
@@ -284,9 +296,46 @@ def sidecar(**fields: object) -> str:
         "integer-of-5000-digits",
     ],
 )
-def test_broken_preprocessing_file(capsys, model: str, good_csv: str, content: str, fragment: str) -> None:
+@pytest.mark.parametrize("where", ["in the model file", "in an older model's separate file"])
+def test_broken_preprocessing(capsys, model: str, good_csv: str, content: str, fragment: str, where: str) -> None:
+    if where == "in the model file":
+        replace_preprocessing(model, content)
+        named = model
+    else:
+        replace_preprocessing(model, None)
+        Path(f"{model}.preprocessing.json").write_text(content)
+        named = "preprocessing.json"
+    line = assert_bad_input(capsys, ["predict", "--model", model, "--data", good_csv], named, fragment)
+    assert line.startswith(f"tinygrad-nnd: error: {model}")  # the model, or its .preprocessing.json
+
+
+def replace_preprocessing(model: str, content: str | None) -> None:
+    """Rewrite the model file with another preprocessing entry (None: without one, as older models were)."""
+    with np.load(model) as archive:
+        arrays = {name: archive[name] for name in archive.files if name != "preprocessing"}
+    if content is not None:
+        arrays["preprocessing"] = np.array(content)
+    with open(model, "wb") as file:
+        np.savez(file, **arrays)
+
+
+def test_older_model_with_a_separate_preprocessing_file_is_read_with_a_note(capsys, model: str, good_csv: str) -> None:
+    with np.load(model) as archive:
+        content = str(archive["preprocessing"])
+    assert main(["predict", "--model", model, "--data", good_csv]) == 0
+    expected = capsys.readouterr().out
+    replace_preprocessing(model, None)
     Path(f"{model}.preprocessing.json").write_text(content)
-    assert_bad_input(capsys, ["predict", "--model", model, "--data", good_csv], "preprocessing.json", fragment)
+    assert main(["predict", "--model", model, "--data", good_csv]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == expected
+    assert captured.err.startswith("tinygrad-nnd: note: read the preprocessing of") and len(captured.err.splitlines()) == 1
+
+
+def test_preprocessing_nested_100000_levels_deep(capsys, model: str, good_csv: str) -> None:
+    """json.loads raises RecursionError for deep nesting: one line, not a traceback."""
+    replace_preprocessing(model, "[" * 100_000 + "]" * 100_000)
+    assert_bad_input(capsys, ["predict", "--model", model, "--data", good_csv], model, "nested too deeply")
 
 
 # --------------------------------------------------------------------------- options
@@ -347,11 +396,12 @@ def test_existing_graph_output_is_kept(capsys, tmp_path: Path) -> None:
     assert Path(out).read_text() == "mine"
 
 
-def test_existing_preprocessing_file_is_kept(capsys, tmp_path: Path, good_csv: str) -> None:
+def test_save_writes_one_file_and_leaves_an_older_preprocessing_file_alone(capsys, tmp_path: Path, good_csv: str) -> None:
     model = tmp_path / "m.npz"
     sidecar = write(tmp_path / "m.npz.preprocessing.json", "mine")
-    assert_bad_input(capsys, ["train", "--data", good_csv, "--save", str(model)], f"{sidecar} already exists")
-    assert not model.exists() and Path(sidecar).read_text() == "mine"
+    assert main(["train", "--data", good_csv, "--quiet", "--save", str(model)]) == 0
+    assert Path(sidecar).read_text() == "mine"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["good.csv", "m.npz", "m.npz.preprocessing.json"]
 
 
 @pytest.mark.parametrize("below", ["m.npz", "sub/m.npz"])
@@ -395,10 +445,6 @@ def test_save_never_overwrites_the_data_or_test_file(capsys, tmp_path: Path, goo
     ]:
         assert_bad_input(capsys, ["train", "--data", good_csv, "--quiet", *argv, *force], f"would overwrite the {option} file {victim}")
         assert Path(victim).read_text() == GOOD_CSV
-    # Nor through the preprocessing file written next to the model:
-    data = write(tmp_path / "m.npz.preprocessing.json", GOOD_CSV)
-    assert_bad_input(capsys, ["train", "--data", data, "--save", str(tmp_path / "m.npz"), *force], "--data file")
-    assert Path(data).read_text() == GOOD_CSV and not (tmp_path / "m.npz").exists()
 
 
 def test_interrupt_exits_130(capsys, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -202,8 +202,11 @@ def test_explain_html_replaces_a_file_only_with_force(capsys: pytest.CaptureFixt
     code, text, err = run(capsys, "explain", "--html", str(out))
     assert code == 2 and "already exists; use --force" in err and text == ""
     assert out.read_text() == "mine"
+    code, text, err = run(capsys, "explain", "--html", str(out), "--force")  # not a page of ours: kept (issue 10)
+    assert code == 2 and "--force will not replace it" in err and out.read_text() == "mine"
+    out.write_text("<!DOCTYPE html>\n<p>an earlier page</p>\n")
     assert run(capsys, "explain", "--html", str(out), "--force")[0] == 0
-    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and "earlier" not in out.read_text(encoding="utf-8")
 
 
 def test_explain_html_never_overwrites_the_data_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ data of the series), and the test rows by the same numbers. The network's
 output is a sigmoid in (0, 1), so the targets are scaled too: the sleep/study
 scores by 100 (the maximum score, as in the series), a CSV file's target
 columns by their training maxima (they must not be negative), one-hot classes
-not at all. ``train --save`` writes these numbers next to the model
+not at all. ``train --save`` stores these numbers inside the model file
 (:class:`Preprocessing`) so ``predict`` can apply them.
 """
 
@@ -335,21 +335,21 @@ def accuracy(y_hat: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(datasets.labels_from_one_hot(y_hat) == datasets.labels_from_one_hot(y)))
 
 
-# --------------------------------------------------------------------------- the sidecar file
+# --------------------------------------------------------------------------- preprocessing
 
 _SIDECAR_FORMAT = "tinygrad_nnd.cli.preprocessing"
 _SIDECAR_VERSION = 1
 
 
 def sidecar_path(model_path: str | os.PathLike[str]) -> Path:
-    """Where the preprocessing of ``model.npz`` is kept: ``model.npz.preprocessing.json``."""
+    """Where models saved before version 0.1's single-file format kept their preprocessing: ``model.npz.preprocessing.json``."""
     model_path = Path(model_path)
     return model_path.with_name(model_path.name + ".preprocessing.json")
 
 
 @dataclass(frozen=True)
 class Preprocessing:
-    """Column names and scaling a model was trained with, stored as JSON next to it."""
+    """Column names and scaling a model was trained with, stored as JSON inside the model file."""
 
     input_names: tuple[str, ...]
     target_names: tuple[str, ...]
@@ -370,11 +370,26 @@ class Preprocessing:
 
     @classmethod
     def read(cls, path: Path, n_inputs: int, n_outputs: int) -> Preprocessing:
-        """Read and check a sidecar file against a model with ``n_inputs`` and ``n_outputs``."""
+        """Read and check an older model's separate preprocessing file (see :func:`sidecar_path`)."""
         try:
-            content = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:  # ValueError: bad JSON, bad UTF-8, an integer of too many digits
+            text = path.read_text(encoding="utf-8")
+        except (OSError, ValueError) as error:  # ValueError: bad UTF-8
             raise CLIError(f"{path}: cannot read the model's preprocessing file: {error}") from None
+        return cls.from_json(text, str(path), n_inputs, n_outputs)
+
+    @classmethod
+    def from_json(cls, text: str, source: str, n_inputs: int, n_outputs: int) -> Preprocessing:
+        """Parse and check :meth:`to_json`'s text against a model with ``n_inputs`` and ``n_outputs``.
+
+        ``source`` names where the text came from, for messages.
+        """
+        path = source
+        try:
+            content = json.loads(text)
+        except ValueError as error:  # bad JSON, an integer of too many digits
+            raise CLIError(f"{path}: cannot read the model's preprocessing: {error}") from None
+        except RecursionError:
+            raise CLIError(f"{path}: the model's preprocessing is nested too deeply to be ours") from None
         if not isinstance(content, dict) or content.get("format") != _SIDECAR_FORMAT:
             raise CLIError(f"{path}: not a tinygrad-nnd preprocessing file (no format marker {_SIDECAR_FORMAT!r})")
         if content.get("version") != _SIDECAR_VERSION:
@@ -385,7 +400,7 @@ class Preprocessing:
         return cls(inputs, targets, scaling)
 
 
-def _names(path: Path, content: dict[str, Any], key: str, expected: int) -> tuple[str, ...]:
+def _names(path: str, content: dict[str, Any], key: str, expected: int) -> tuple[str, ...]:
     """The column names under ``key``: ``expected`` strings, none repeated."""
     names = content.get(key)
     if not isinstance(names, list) or len(names) != expected or not all(isinstance(n, str) for n in names):
@@ -396,7 +411,7 @@ def _names(path: Path, content: dict[str, Any], key: str, expected: int) -> tupl
     return tuple(names)
 
 
-def _scales(path: Path, content: dict[str, Any], key: str, expected: int) -> np.ndarray:
+def _scales(path: str, content: dict[str, Any], key: str, expected: int) -> np.ndarray:
     """The scales under ``key``: ``expected`` finite numbers > 0, as float64."""
     values = content.get(key)
     problem = f"{path}: {key!r} must be a list of {expected} finite numbers > 0 to fit the model"

@@ -306,7 +306,7 @@ def _plot_folder(folder: Path, force: bool) -> Path:
     if folder.exists() and not folder.is_dir():
         raise CLIError(f"--out {folder} is a file, not a folder")
     for name in PLOT_FILES:
-        check_new_file(folder / name, force)
+        check_new_file(folder / name, force, kind="figure", option="--out")
     return folder
 
 

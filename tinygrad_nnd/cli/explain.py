@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from ..viz.page import backward_pass_html
 from ..viz.trace import explain_network
-from .data import BUILTIN_DATA
 from .errors import EXIT_CHECK_FAILED, CLIError
 from .network import build_network, scaled_data
 from .options import add_data_and_network_options, parse_path, parse_positive_int
-from .output import check_new_file, create_parent_folder, same_file
+from .output import check_new_file, new_parent_folders
 
 __all__ = ["register", "run"]
 
@@ -48,15 +46,17 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="also write the backward pass as a self-contained web page to FILE (its folder is created if missing)",
     )
-    parser.add_argument("--force", action="store_true", help="overwrite an existing --html file")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite an existing --html file (only ever a page written by this command)"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Trace the backward pass and print it (and write it as a page with --html)."""
-    if args.html and args.data not in BUILTIN_DATA and same_file(Path(args.html), Path(args.data)):
-        raise CLIError(f"--html {args.html} would overwrite the --data file {args.data}; choose another name")
-    out = check_new_file(args.html, args.force) if args.html else None
+    out = None
+    if args.html:
+        out = check_new_file(args.html, args.force, kind="html", option="--html", sources={"--data": args.data})
     data, X, y = scaled_data(args)
     N = build_network(args, data)
     explanation = explain_network(N, X, y)
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             raise CLIError(str(error)) from None
     print(explanation.format(precision=args.precision))
     if out is not None and page is not None:
-        create_parent_folder(out)
-        out.write_text(page, encoding="utf-8")
+        with new_parent_folders(out):
+            out.write_text(page, encoding="utf-8")
         print(f"wrote {out}")
     return 0 if explanation.agrees() else EXIT_CHECK_FAILED

@@ -11,7 +11,7 @@ from ..viz.graph import format_graph, format_tree, network_cost_graph, render, t
 from .errors import CLIError
 from .network import build_network, scaled_data
 from .options import add_data_and_network_options, parse_path
-from .output import check_new_file, create_parent_folder
+from .output import check_new_file, new_parent_folders
 
 __all__ = ["register", "run"]
 
@@ -49,7 +49,9 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="write to FILE (its folder is created if missing) instead of standard output (needed for drawings)",
     )
-    parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite an existing --out file (only ever a graph written by this command)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -57,22 +59,24 @@ def run(args: argparse.Namespace) -> int:
     """Build the cost graph and show or draw it."""
     if args.format in IMAGE_FORMATS and not args.out:
         raise CLIError(f"--format {args.format} draws a picture: give the file to write with --out FILE")
-    out = check_new_file(args.out, args.force) if args.out else None
+    out = None
+    if args.out:
+        out = check_new_file(args.out, args.force, kind="graph", option="--out", sources={"--data": args.data})
     data, X, y = scaled_data(args)
     N = build_network(args, data)
     J = network_cost_graph(N, X, y)
-    if out is not None:
-        create_parent_folder(out)
     if args.format in IMAGE_FORMATS:
         assert out is not None
-        _draw(to_dot(J, title=f"cost graph of {N!r}"), out, args.format)
+        with new_parent_folders(out):
+            _draw(to_dot(J, title=f"cost graph of {N!r}"), out, args.format)
         print(f"wrote {out}")
         return 0
     text = {"text": format_graph, "tree": format_tree, "dot": to_dot}[args.format](J)
     if out is None:
         sys.stdout.write(text + "\n")
     else:
-        out.write_text(text + "\n", encoding="utf-8")
+        with new_parent_folders(out):
+            out.write_text(text + "\n", encoding="utf-8")
         print(f"wrote {out}")
     return 0
 

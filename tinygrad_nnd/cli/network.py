@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ..io import ModelFileError, load_model
+from ..io import ModelFileError, read_model
 from ..nn import NeuralNetwork
 from .data import Dataset, Preprocessing, fit_scaling, load_dataset, sidecar_path
 from .errors import CLIError
@@ -49,23 +50,34 @@ def scaled_data(args: argparse.Namespace) -> tuple[Dataset, np.ndarray, np.ndarr
 
 
 def load_model_with_preprocessing(path: str) -> tuple[NeuralNetwork, Preprocessing | None]:
-    """A model saved by ``train --save`` and its preprocessing file (None when there is none).
+    """A model saved by ``train --save`` and the preprocessing stored in it (None when there is none).
+
+    A model written before the preprocessing moved into the model file has it in
+    a separate file next to it (:func:`.data.sidecar_path`), which is read instead.
 
     Raises
     ------
     CLIError
         If the model file is missing, a folder, or not a tinygrad-nnd model, or
-        its preprocessing file does not fit it.
+        its preprocessing does not fit it.
     """
     if Path(path).is_dir():
         raise CLIError(f"{path} is a folder, not a model file")
     try:
-        N = load_model(path)
+        N, text = read_model(path)
     except FileNotFoundError:
         raise CLIError(f"{path}: no such model file") from None
     except ModelFileError as error:
         raise CLIError(f"{error.path}: not a tinygrad-nnd model file: {error.problem}") from None
+    if text is not None:
+        return N, Preprocessing.from_json(text, path, N.input_layer_size, N.output_layer_size)
     sidecar = sidecar_path(path)
     if not sidecar.exists():
         return N, None
-    return N, Preprocessing.read(Path(sidecar), N.input_layer_size, N.output_layer_size)
+    preprocessing = Preprocessing.read(Path(sidecar), N.input_layer_size, N.output_layer_size)
+    print(
+        f"tinygrad-nnd: note: read the preprocessing of {path} from {sidecar}, where older versions kept "
+        "it; 'train --save' now stores it in the model file",
+        file=sys.stderr,
+    )
+    return N, preprocessing

@@ -14,20 +14,25 @@ from __future__ import annotations
 import errno
 import io
 import os
+import stat
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..io import is_model_file
 from ..viz.graph import format_table
 from .errors import CLIError
 
 __all__ = [
     "OutputThatMayClose",
+    "OUTPUT_KINDS",
     "ProgressReport",
     "check_new_file",
     "check_writable_folder",
     "create_parent_folder",
+    "new_parent_folders",
     "format_cost_history",
     "format_table",
     "plural",
@@ -56,23 +61,119 @@ def format_cost_history(J: Sequence[float], per_line: int = 8, indent: str = "  
     return "\n".join(lines)
 
 
-def check_new_file(path: str | os.PathLike[str], force: bool) -> Path:
-    """``path``, after making sure writing it replaces nothing unless ``force``, and can be done.
+#: The kinds of file the commands write, as :func:`check_new_file` names them in messages.
+OUTPUT_KINDS = {
+    "model": "a tinygrad-nnd model file",
+    "figure": "a PNG figure",
+    "graph": "a graph written by 'tinygrad-nnd graph' (text, tree, DOT, SVG, PNG or PDF)",
+    "html": "a web page written by 'tinygrad-nnd explain --html'",
+}
+#: How each kind of output of ours begins, to recognise one that ``--force`` may replace.
+_OUR_STARTS = {
+    "figure": (b"\x89PNG\r\n\x1a\n",),
+    "html": (b"<!DOCTYPE html>",),
+    "graph": (b"id ", b"J = ", b"digraph", b"<?xml", b"<svg", b"\x89PNG\r\n\x1a\n", b"%PDF-"),
+}
+
+
+def check_new_file(
+    path: str | os.PathLike[str],
+    force: bool,
+    *,
+    kind: str,
+    option: str,
+    sources: Mapping[str, str | None] | None = None,
+) -> Path:
+    """``path``, after making sure, before any work, that writing it loses nothing.
+
+    Writing may create a new file, or, with ``force``, replace a regular file
+    that is one of our own outputs of this ``kind`` (a model file, a PNG figure,
+    a graph view): never a link, a device such as ``/dev/null``, a named pipe, a
+    folder, another program's file, or a file that a command reads (``sources``).
+
+    Parameters
+    ----------
+    path : path-like
+        The file to write.
+    force : bool
+        Whether an existing file of ours may be replaced.
+    kind : {"model", "figure", "graph", "html"}
+        What will be written (see :data:`OUTPUT_KINDS`).
+    option : str
+        The option that named ``path`` (``"--save"``), for messages.
+    sources : mapping of str to str or None, optional
+        The files the command reads, by option (``{"--data": "d.csv"}``); None
+        values and the built-in data names are skipped.
 
     Raises
     ------
     CLIError
-        If the file exists and ``force`` is false, the path is a directory, or
-        the folder it goes in cannot be written (see :func:`check_writable_folder`).
+        With one line that says what is wrong and what to do instead.
     """
+    text = os.fspath(path)
     path = Path(path)
-    resolved = path.resolve()  # "new/../m.npz" is m.npz, though "new" does not exist yet
-    if resolved.is_dir():
-        raise CLIError(f"{path} is a directory; give a file name")
-    if resolved.exists() and not force:
-        raise CLIError(f"{path} already exists; use --force to overwrite it")
+    if path.name in ("", ".", "..") or text.endswith(("/", os.sep)):
+        raise CLIError(f"{option} {text} names a folder, not a file; give a file name (e.g. {Path(text) / _EXAMPLE_NAME[kind]})")
+    target = path.parent.resolve() / path.name  # "new/../m.npz" is m.npz, though "new" does not exist yet
+    for source_option, source in (sources or {}).items():
+        if source is not None and source not in _BUILTIN_DATA and same_file(target, Path(source)):
+            raise CLIError(f"{option} {text} would overwrite the {source_option} file {source}; choose another name")
+    try:
+        status = os.lstat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        status = None
+    except OSError as error:
+        raise CLIError(f"cannot write {path}: {error.strerror or error}") from None
+    if status is not None:
+        _check_replaceable(path, status, force, kind)
     check_writable_folder(path)
     return path
+
+
+_EXAMPLE_NAME = {"model": "model.npz", "figure": "figure.png", "graph": "graph.dot", "html": "page.html"}
+_BUILTIN_DATA = ("sleep", "iris")
+
+
+def _check_replaceable(path: Path, status: os.stat_result, force: bool, kind: str) -> None:
+    """A CLIError unless the existing ``path`` (with ``lstat`` ``status``) may be replaced."""
+    mode = status.st_mode
+    if stat.S_ISDIR(mode):
+        raise CLIError(f"{path} is a directory; give a file name")
+    if stat.S_ISLNK(mode):
+        raise CLIError(
+            f"{path} is a symbolic link; tinygrad-nnd never writes through or replaces a link: give another name"
+        )
+    if not stat.S_ISREG(mode):
+        raise CLIError(
+            f"{path} is {_file_type(mode)}, not a regular file; tinygrad-nnd never replaces one: give another name"
+        )
+    if not force:
+        raise CLIError(f"{path} already exists; use --force to overwrite it")
+    if not _is_ours(path, kind):
+        raise CLIError(
+            f"{path} exists and is not {OUTPUT_KINDS[kind]}, so --force will not replace it: "
+            "give another name, or move the file away yourself"
+        )
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def _is_ours(path: Path, kind: str) -> bool:
+    """Whether the regular file ``path`` is an output of ours of this kind, judged by its first bytes."""
+    try:
+        if kind == "model":
+            return is_model_file(path)
+        with open(path, "rb") as file:
+            head = file.read(64)
+    except OSError:
+        return False
+    return head.startswith(_OUR_STARTS[kind])
 
 
 def same_file(a: Path, b: Path) -> bool:
@@ -83,7 +184,10 @@ def same_file(a: Path, b: Path) -> bool:
     """
     if a.resolve() == b.resolve():
         return True
-    return a.exists() and b.exists() and os.path.samefile(a, b)
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def check_writable_folder(path: Path) -> None:
@@ -104,6 +208,29 @@ def check_writable_folder(path: Path) -> None:
             pass
     except OSError as error:
         raise CLIError(f"cannot write {path}: cannot create files in the folder {folder} ({error.strerror})") from None
+
+
+@contextmanager
+def new_parent_folders(path: Path) -> Iterator[None]:
+    """Create the folders above ``path`` that are missing; if the body fails, remove those still empty.
+
+    So a failed write (a Graphviz error, a full disk) leaves no empty folder behind.
+    """
+    missing = []
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    create_parent_folder(path)
+    try:
+        yield
+    except BaseException:
+        for folder in missing:  # the deepest first
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (something else wrote there), or gone
+                break
+        raise
 
 
 def create_parent_folder(path: Path) -> None:

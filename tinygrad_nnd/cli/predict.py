@@ -11,7 +11,7 @@ import numpy as np
 
 from ..csvdata import MissingColumnError
 from ..nn import NeuralNetwork
-from .data import Preprocessing, load_inputs, sidecar_path
+from .data import Preprocessing, load_inputs
 from .errors import CLIError
 from .network import load_model_with_preprocessing
 from .options import parse_path
@@ -23,10 +23,11 @@ Write the predictions of a model saved by 'train --save' for every row of a CSV
 file: a header row (the target names, or y0..yk), then one row per example,
 in the targets' own units.
 
-The model's MODEL.npz.preprocessing.json names the input columns (picked from the
-file by name, so extra columns such as the targets are ignored) and their
-scaling. Without it (a model saved from Python), the file's columns are the
-inputs, in order, used as they are.
+The model file holds the names of its input columns (picked from the file by
+name, so extra columns such as the targets are ignored) and their scaling. A
+model saved from Python without them is refused, since raw data would give
+wrong predictions, unless --unscaled says its inputs are the file's columns, in
+order, used as they are.
 """
 
 
@@ -48,12 +49,25 @@ def register(subparsers: Any) -> None:
         metavar="PATH.csv",
         help="the inputs: a CSV file with a header row (or sleep, iris)",
     )
+    parser.add_argument(
+        "--unscaled",
+        action="store_true",
+        help="for a model without preprocessing (saved from Python): the file's columns, in order, are its inputs, as they are",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the model and the inputs, predict, write CSV."""
     N, preprocessing = load_model_with_preprocessing(args.model)
+    if preprocessing is None and not args.unscaled:
+        raise CLIError(
+            f"{args.model} holds no preprocessing (the column names and scaling it was trained with), so its "
+            "predictions on raw data would be wrong: save it with 'train --save', or, if it takes the file's "
+            "columns as they are, pass --unscaled"
+        )
+    if preprocessing is not None and args.unscaled:
+        raise CLIError(f"--unscaled is for models without preprocessing; {args.model} has its own column names and scaling")
     names, values = _read_inputs(args, preprocessing)
     if preprocessing is None:
         X = _inputs_as_they_are(args, N, names, values)
@@ -95,17 +109,12 @@ def _named_inputs(args: argparse.Namespace, preprocessing: Preprocessing, names:
 
 
 def _inputs_as_they_are(args: argparse.Namespace, N: NeuralNetwork, names: tuple[str, ...], values: np.ndarray) -> np.ndarray:
-    """All columns as inputs, for a model without a preprocessing file (which must then fit exactly)."""
+    """All columns as inputs, for a model without preprocessing, with --unscaled (they must fit exactly)."""
     if values.shape[1] != N.input_layer_size:
         raise CLIError(
             f"{args.data} has {values.shape[1]} columns, but the model {args.model} takes "
-            f"{N.input_layer_size} inputs (layer_sizes {N.layer_sizes}; no {sidecar_path(args.model)} names them)"
+            f"{N.input_layer_size} inputs (layer_sizes {N.layer_sizes})"
         )
-    print(
-        f"tinygrad-nnd: note: {sidecar_path(args.model)} not found: using the {len(names)} columns of "
-        f"{args.data} as inputs, unscaled",
-        file=sys.stderr,
-    )
     return values
 
 

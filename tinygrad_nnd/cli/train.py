@@ -10,7 +10,6 @@ from typing import Any, TextIO
 from ..io import save_model
 from ..nn import GRADIENT_METHODS, NeuralNetwork, Trainer
 from .data import (
-    BUILTIN_DATA,
     Dataset,
     Preprocessing,
     Scaling,
@@ -18,7 +17,6 @@ from .data import (
     fit_scaling,
     load_dataset,
     load_matching,
-    sidecar_path,
     split_dataset,
 )
 from .errors import CLIError
@@ -30,7 +28,7 @@ from .options import (
     parse_path,
     parse_positive_int,
 )
-from .output import OutputThatMayClose, ProgressReport, check_new_file, create_parent_folder, plural, same_file
+from .output import OutputThatMayClose, ProgressReport, check_new_file, new_parent_folders, plural
 
 __all__ = ["register", "run"]
 
@@ -42,8 +40,8 @@ the targets are classes).
 Inputs are divided by the training rows' column maxima, as in the series (the
 test rows by the same numbers); targets by 100 for the sleep/study scores, by
 their training maxima for a CSV file (so they must be >= 0), not at all for
-classes. --save writes the model (.npz) and, next to it, MODEL.npz.preprocessing.json
-with the column names and these scales, which predict uses.
+classes. --save writes the model as one .npz file, in one step, with the column
+names and these scales inside it, which predict uses.
 """
 
 
@@ -76,7 +74,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--save", type=parse_path, metavar="MODEL.npz", help="write the trained model here (its folder is created if missing)"
     )
-    parser.add_argument("--force", action="store_true", help="overwrite an existing --save file")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite an existing --save file (only ever a model file; never --data or --test)"
+    )
     parser.add_argument("--quiet", action="store_true", help="do not report every iteration")
     parser.set_defaults(run=run)
 
@@ -100,27 +100,19 @@ def run(args: argparse.Namespace) -> int:
         _save(args, N, Preprocessing(training.input_names, training.target_names, scaling))
     _report(out, trainer, N, scaling, training, test)
     if args.save:
-        print(f"saved {args.save} (and its column names and scaling in {sidecar_path(args.save)})", file=out)
+        print(f"saved {args.save} (with its column names and scaling)", file=out)
     if isinstance(out, OutputThatMayClose):
         out.finish()  # if the reader went away, say so now that the model is safe
     return 0
 
 
 def _check_save_paths(args: argparse.Namespace) -> None:
-    """Check, before any work, the two files ``--save`` writes: the model and its preprocessing file.
+    """Check, before any work, the file ``--save`` writes (see :func:`.output.check_new_file`).
 
-    Each must be writable and replace nothing without ``--force``, and neither may
-    be the ``--data`` or ``--test`` file, even with ``--force``.
+    It must be writable, replace nothing without ``--force`` and, with it, only a
+    model file; never the ``--data`` or ``--test`` file.
     """
-    targets = (Path(args.save), sidecar_path(args.save))
-    for option, source in (("--data", args.data), ("--test", args.test)):
-        if source is None or source in BUILTIN_DATA:
-            continue
-        for target in targets:
-            if same_file(target, Path(source)):
-                raise CLIError(f"--save {args.save} would overwrite the {option} file {source}; choose another name")
-    for target in targets:
-        check_new_file(target, args.force)
+    check_new_file(args.save, args.force, kind="model", option="--save", sources={"--data": args.data, "--test": args.test})
 
 
 def _training_and_test(args: argparse.Namespace) -> tuple[Dataset, Dataset | None]:
@@ -177,18 +169,15 @@ def _report(
 
 
 def _save(args: argparse.Namespace, N: NeuralNetwork, preprocessing: Preprocessing) -> None:
-    """Write the model to ``--save`` (creating its folder) and its preprocessing file next to it."""
+    """Write the model, its preprocessing inside, to ``--save`` in one step (creating its folder)."""
     model = Path(args.save)
-    create_parent_folder(model)
-    try:
-        save_model(N, model, overwrite=args.force)
-    except FileExistsError:  # appeared since the check at the start
-        raise CLIError(f"{model} already exists; use --force to overwrite it") from None
-    except OSError as error:
-        raise CLIError(f"cannot write {model}: {error.strerror or error}") from None
-    sidecar = sidecar_path(model)
-    try:
-        sidecar.write_text(preprocessing.to_json() + "\n", encoding="utf-8")
-    except OSError as error:
-        raise CLIError(f"cannot write {sidecar}: {error.strerror or error}") from None
+    with new_parent_folders(model):
+        try:
+            save_model(N, model, overwrite=args.force, preprocessing=preprocessing.to_json())
+        except FileExistsError:  # appeared since the check at the start
+            raise CLIError(f"{model} already exists; use --force to overwrite it") from None
+        except OSError as error:
+            raise CLIError(f"cannot write {model}: {error.strerror or error}") from None
+        except ValueError as error:  # NaN weights, or the file became a link or device since the check
+            raise CLIError(f"cannot write {model}: {error}") from None
 

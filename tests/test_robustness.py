@@ -1,0 +1,195 @@
+"""Issue 10: nothing replaced that is not ours, no silent wrong answers, one clear line for bad input.
+
+Each test here failed before the fix it checks.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_nnd import NeuralNetwork
+from tinygrad_nnd.cli import main
+from tinygrad_nnd.io import FORMAT, ModelFileError, load_model, read_model, save_model
+
+GOOD_CSV = "sleep,study,score\n3,5,75\n5,1,82\n10,2,93\n"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_refused(capsys: pytest.CaptureFixture[str], argv: list[str], *fragments: str) -> str:
+    code, out, err = run(capsys, *argv)
+    assert code == 2, (out, err)
+    assert out == ""  # refused before any work: nothing loaded or trained
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tinygrad-nnd: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    path = tmp_path / "d.csv"
+    path.write_text(GOOD_CSV)
+    return path
+
+
+# --------------------------------------------------------------------------- 1. --force replaces only our own regular files
+
+OUTPUTS = {  # command line writing OUT, and the kind of file it writes
+    "train": (["train", "--quiet", "--maxiter", "2", "--save"], "model"),
+    "graph": (["graph", "--format", "dot", "--out"], "graph"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(OUTPUTS))
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_a_symlink_is_never_written_through_or_replaced(capsys, tmp_path: Path, command: str, force: list[str]) -> None:
+    target = tmp_path / "target.txt"
+    target.write_text("someone's file")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    argv, _ = OUTPUTS[command]
+    assert_refused(capsys, [*argv, str(link), *force], str(link), "symbolic link")
+    assert link.is_symlink() and target.read_text() == "someone's file"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("command", sorted(OUTPUTS))
+def test_a_named_pipe_is_never_replaced(capsys, tmp_path: Path, command: str) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    argv, _ = OUTPUTS[command]
+    assert_refused(capsys, [*argv, str(fifo), "--force"], str(fifo), "named pipe", "not a regular file")
+    assert fifo.exists() and not fifo.is_file()
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+@pytest.mark.parametrize("command", sorted(OUTPUTS))
+def test_dev_null_is_never_replaced(capsys, command: str) -> None:
+    argv, _ = OUTPUTS[command]
+    assert_refused(capsys, [*argv, "/dev/null", "--force"], "/dev/null", "character device")
+    assert Path("/dev/null").is_char_device()
+
+
+@pytest.mark.parametrize("command", sorted(OUTPUTS))
+def test_force_replaces_only_a_file_of_ours(capsys, tmp_path: Path, command: str) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    argv, _ = OUTPUTS[command]
+    assert_refused(capsys, [*argv, str(notes), "--force"], str(notes), "--force will not replace it")
+    assert notes.read_text() == "my notes"
+    ours = tmp_path / "ours"
+    code, _, err = run(capsys, *argv, str(ours))
+    assert code == 0, err
+    code, _, err = run(capsys, *argv, str(ours), "--force")
+    assert code == 0, err
+
+
+def test_demo_force_replaces_only_png_figures(capsys, tmp_path: Path) -> None:
+    folder = tmp_path / "figures"
+    folder.mkdir()
+    (folder / "sigmoid.png").write_text("not a figure")
+    assert_refused(capsys, ["demo", "--out", str(folder), "--force"], "sigmoid.png", "is not a PNG figure")
+    (folder / "sigmoid.png").unlink()
+    (folder / "sigmoid.png").symlink_to(tmp_path / "elsewhere.png")
+    assert_refused(capsys, ["demo", "--out", str(folder), "--force"], "symbolic link")
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_graph_never_overwrites_the_data_it_reads(capsys, data: Path, force: list[str]) -> None:
+    line = assert_refused(capsys, ["graph", "--data", str(data), "--out", str(data), *force], "would overwrite the --data file")
+    assert str(data) in line and data.read_text() == GOOD_CSV
+
+
+@pytest.mark.parametrize("name", [".", "/", "..", "models/"])
+def test_save_to_a_folder_name_is_one_line(capsys, tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    assert_refused(capsys, ["train", "--save", name], "names a folder, not a file")
+    assert_refused(capsys, ["graph", "--out", name], "names a folder, not a file")
+
+
+def test_library_save_model_refuses_to_replace_a_link_or_device(tmp_path: Path) -> None:
+    link = tmp_path / "link.npz"
+    link.symlink_to(tmp_path / "target.npz")
+    with pytest.raises(ValueError, match="not a regular file"):
+        save_model(NeuralNetwork(seed=0), link, overwrite=True)
+    assert link.is_symlink() and not (tmp_path / "target.npz").exists()
+
+
+# --------------------------------------------------------------------------- 2. one model file
+
+def test_the_model_is_one_file_with_its_preprocessing(capsys, tmp_path: Path, data: Path) -> None:
+    model = tmp_path / "m.npz"
+    code, _, err = run(capsys, "train", "--data", str(data), "--quiet", "--save", str(model))
+    assert code == 0, err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["d.csv", "m.npz"]
+    saved = read_model(model)
+    assert '"inputs": [' in saved.preprocessing and '"sleep"' in saved.preprocessing
+    copied = tmp_path / "elsewhere" / "copy.npz"  # copying the one file copies the whole model
+    copied.parent.mkdir()
+    copied.write_bytes(model.read_bytes())
+    assert run(capsys, "predict", "--model", str(model), "--data", str(data))[1] == run(
+        capsys, "predict", "--model", str(copied), "--data", str(data)
+    )[1]
+
+
+def test_save_model_refuses_nan_weights_that_load_model_would_refuse(tmp_path: Path) -> None:
+    N = NeuralNetwork(seed=0)
+    N.W_2[1, 0] = np.nan
+    with pytest.raises(ValueError, match="W_2 contains NaN or infinite"):
+        save_model(N, tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists() and not list(tmp_path.iterdir())
+
+
+def crafted_npz(path: Path, shape: tuple[int, ...]) -> None:
+    """A valid model whose W_1 header declares ``shape``, though the file holds six numbers."""
+    save_model(NeuralNetwork(seed=0), path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}".encode()
+    header += b" " * (-(len(header) + 11) % 64) + b"\n"
+    members["W_1.npy"] = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + np.zeros(6).tobytes()
+    members["layer_sizes.npy"] = members["layer_sizes.npy"]  # layer_sizes stay (2, 3, 1)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+
+
+@pytest.mark.parametrize("shape", [(10**6, 10**6), (2, 3 * 10**9)])
+def test_a_header_declaring_a_huge_array_is_refused_before_reading(tmp_path: Path, shape: tuple[int, int]) -> None:
+    path = tmp_path / "crafted.npz"
+    crafted_npz(path, shape)
+    with pytest.raises(ModelFileError, match=r"declares an array of shape .* but the file holds 48 bytes"):
+        load_model(path)
+
+
+def test_a_crafted_header_is_one_line_on_the_command_line(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "crafted.npz"
+    crafted_npz(path, (10**6, 10**6))
+    assert_refused(capsys, ["predict", "--model", str(path), "--data", "sleep", "--unscaled"], "declares an array")
+
+
+def test_layer_sizes_matching_a_crafted_huge_weight_are_refused_too(tmp_path: Path) -> None:
+    path = tmp_path / "crafted.npz"
+    N = NeuralNetwork(seed=0)
+    arrays = {
+        "format": np.array(FORMAT), "version": np.array(1), "layer_sizes": np.array([10**6, 10**6]),
+        "Lambda": np.array(0.0), "mean_cost": np.array(False),
+    }
+    with open(path, "wb") as file:
+        np.savez(file, **arrays, W_1=N.W_1)
+    with pytest.raises(ModelFileError, match=r"W_1 has shape \(2, 3\), but layer_sizes needs"):
+        load_model(path)
