@@ -193,3 +193,16 @@ def test_layer_sizes_matching_a_crafted_huge_weight_are_refused_too(tmp_path: Pa
         np.savez(file, **arrays, W_1=N.W_1)
     with pytest.raises(ModelFileError, match=r"W_1 has shape \(2, 3\), but layer_sizes needs"):
         load_model(path)
+
+
+# --------------------------------------------------------------------------- 5. smaller ones
+
+def test_a_failed_graphviz_drawing_leaves_no_empty_folder(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing_render(dot_text: str, path: object, image_format: str) -> None:
+        raise RuntimeError("render: 'dot -Tsvg' failed: syntax error in line 1")
+
+    monkeypatch.setattr("tinygrad_nnd.cli.graph.render", failing_render)
+    out = tmp_path / "new" / "deeper" / "graph.svg"
+    code, _, err = run(capsys, "graph", "--format", "svg", "--out", str(out))
+    assert code == 2 and "failed" in err
+    assert list(tmp_path.iterdir()) == []  # neither "new" nor "new/deeper" is left behind
