@@ -412,6 +412,8 @@ def test_figures_are_not_registered_with_pyplot(mpl):
 
 _PLOT_CALLS = [
     ("plot_sigmoid", lambda: plots.plot_sigmoid()),
+    ("plot_network", lambda: plots.plot_network()),
+    ("plot_difference_error", lambda: plots.plot_difference_error()),
     ("plot_cost_history", lambda: plots.plot_cost_history([1.0, 0.5])),
     ("plot_prediction_contour", lambda: plots.plot_prediction_contour(NeuralNetwork(seed=0))),
     ("plot_prediction_surface", lambda: plots.plot_prediction_surface(NeuralNetwork(seed=0))),
@@ -490,3 +492,62 @@ def test_the_package_imports_and_computes_without_matplotlib():
             raise AssertionError("no ImportError")
         """
     )
+
+
+# --------------------------------------------------------------------------- Part I and Part V figures
+
+
+def test_plot_network_draws_one_line_per_weight(mpl):
+    fig = plots.plot_network((2, 3, 1))
+    ax = fig.axes[0]
+    assert len(ax.get_lines()) == 2 * 3 + 3 * 1  # one per weight of W_1 and W_2
+    texts = [text.get_text() for text in ax.texts]
+    assert {"W_1", "W_2", "Hours of sleep", "Hours of study", "Test score"} <= set(texts)
+    assert any(text.startswith("hidden layer") and "(3 units)" in text for text in texts)
+    deep = plots.plot_network((4, 5, 5, 3))
+    assert len(deep.axes[0].get_lines()) == 4 * 5 + 5 * 5 + 5 * 3
+    labels = {text.get_text() for text in deep.axes[0].texts}
+    assert {"W_3", "x_4", "y_hat_3", "hidden layer 2\n(5 units)", "output layer\n(3 units)"} <= labels
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"layer_sizes": (2,)}, ValueError),
+        ({"layer_sizes": (2, 0, 1)}, ValueError),
+        ({"layer_sizes": (2, 1.5, 1)}, TypeError),
+        ({"layer_sizes": (2, 3, 1), "input_names": ["only one"]}, ValueError),
+    ],
+)
+def test_plot_network_rejects_bad_arguments(mpl, kwargs, error):
+    with pytest.raises(error):
+        plots.plot_network(**kwargs)
+
+
+def test_plot_difference_error_shows_the_orders_of_the_two_differences(mpl):
+    """Central differences converge like eps**2, one-sided like eps: the slopes of the drawn errors."""
+    fig = plots.plot_difference_error()
+    central, one_sided = fig.axes[0].get_lines()[:2]
+    assert (central.get_label(), one_sided.get_label()) == ("central difference", "one-sided difference")
+    eps = central.get_xdata()
+    # Large steps, where truncation dominates rounding: log-log slopes 2 and 1 (to 0.1, since the
+    # next term of each Taylor series bends the lines slightly).
+    big = (eps >= 1e-3) & (eps <= 1e-1)
+    slope_central = np.polyfit(np.log10(eps[big]), np.log10(central.get_ydata()[big]), 1)[0]
+    slope_one_sided = np.polyfit(np.log10(eps[big]), np.log10(one_sided.get_ydata()[big]), 1)[0]
+    assert slope_central == pytest.approx(2, abs=0.1)
+    assert slope_one_sided == pytest.approx(1, abs=0.1)
+    # At the series' eps = 1e-4 the central difference is far better than the one-sided one.
+    at = np.argmin(np.abs(np.log10(eps) + 4))
+    assert central.get_ydata()[at] < 1e-3 * one_sided.get_ydata()[at]
+
+
+def test_plot_difference_error_takes_any_function(mpl):
+    fig = plots.plot_difference_error(np.exp, np.exp, x=0.0, eps=[1e-2, 1e-3])
+    central = fig.axes[0].get_lines()[0]
+    # exp at 0: the central difference's error is eps**2 / 6 to leading order.
+    assert central.get_ydata() == pytest.approx(np.array([1e-2, 1e-3]) ** 2 / 6, rel=1e-2)
+    with pytest.raises(ValueError, match="both f and f_prime"):
+        plots.plot_difference_error(np.exp)
+    with pytest.raises(ValueError, match="positive"):
+        plots.plot_difference_error(eps=[1e-3, 0.0])

@@ -12,8 +12,13 @@ with :func:`save_figure` (PNG) or show it in a notebook by leaving it as a cell'
 
 Figures of the series
 ---------------------
+:func:`plot_network`
+    Part I: the network's layers of units and the weights that connect them.
 :func:`plot_sigmoid`
     The sigmoid and its derivative (the seed notebook's first plot).
+:func:`plot_difference_error`
+    Part V: how far central and one-sided differences are from the true derivative,
+    for step sizes from 1e-13 to 0.1.
 :func:`plot_brute_force_cost`
     Part III: the cost over 1000 values of one weight, with the time it took and the
     time the same search would take over all nine weights (the curse of dimensionality).
@@ -66,6 +71,8 @@ __all__ = [
     "curse_of_dimensionality_years",
     "plot_brute_force_cost",
     "plot_cost_history",
+    "plot_difference_error",
+    "plot_network",
     "plot_overfitting",
     "plot_prediction_contour",
     "plot_prediction_surface",
@@ -108,6 +115,83 @@ def _new_figure(figsize: tuple[float, float], *, layout: str | None = "constrain
     return mpl_figure.Figure(figsize=figsize, layout=layout)
 
 
+# --------------------------------------------------------------------------- Part I: the network
+
+
+def plot_network(layer_sizes: Sequence[int] = (2, 3, 1), input_names: Sequence[str] | None = None,
+                 output_names: Sequence[str] | None = None) -> Figure:
+    """Part I's picture of the network: one circle per unit, one line per weight.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int, optional
+        Units per layer, inputs first (as :class:`~tinygrad_nnd.NeuralNetwork`'s
+        ``layer_sizes``); the series' ``(2, 3, 1)`` by default.
+    input_names, output_names : sequence of str, optional
+        Labels for the input and output units. By default the series' ("Hours of
+        sleep", "Hours of study" and "Test score") when the sizes are 2 and 1, and
+        ``x_1, x_2, ...`` and ``y_hat_1, ...`` otherwise.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: a line for each weight (between every unit of a layer and every
+        unit of the next), the weight matrices' names ``W_1, W_2, ...`` above the
+        lines, and each layer's name and size below its units.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    TypeError, ValueError
+        If ``layer_sizes`` is not at least two whole numbers >= 1, or a list of names
+        has the wrong length.
+
+    Examples
+    --------
+    >>> fig = plot_network((2, 3, 1))  # doctest: +SKIP
+    >>> len(fig.axes[0].get_lines())  # doctest: +SKIP
+    9
+    """
+    sizes = [_positive_int(n, "layer_sizes entry") for n in layer_sizes]
+    if len(sizes) < 2:
+        raise ValueError(f"layer_sizes needs at least an input and an output layer, got {tuple(layer_sizes)}")
+    series = sizes[0] == 2 and sizes[-1] == 1
+    if input_names is None:
+        input_names = ("Hours of sleep", "Hours of study") if series else [f"x_{i}" for i in range(1, sizes[0] + 1)]
+    if output_names is None:
+        output_names = ("Test score",) if series else [f"y_hat_{i}" for i in range(1, sizes[-1] + 1)]
+    for names, size, what in ((input_names, sizes[0], "input_names"), (output_names, sizes[-1], "output_names")):
+        if len(names) != size:
+            raise ValueError(f"{what} has {len(names)} names for a layer of {size} units")
+    fig = _new_figure((2.6 * len(sizes) + 1.5, 1.0 + 0.9 * max(sizes)))
+    ax = fig.add_subplot()
+    # Units of a layer are spread evenly around height 0, one unit apart.
+    heights = [np.arange(n)[::-1] - (n - 1) / 2 for n in sizes]
+    for l in range(len(sizes) - 1):
+        for a in heights[l]:
+            for b in heights[l + 1]:
+                ax.plot([l, l + 1], [a, b], color="0.6", linewidth=1, zorder=1)
+        ax.text(l + 0.5, max(sizes) / 2, f"W_{l + 1}", ha="center", va="bottom", fontsize=12)
+    for l, ys in enumerate(heights):
+        ax.scatter(np.full(ys.size, l), ys, s=900, color="white", edgecolors="black", zorder=2)
+        if l == 0:
+            kind = "input layer"
+        elif l == len(sizes) - 1:
+            kind = "output layer"
+        else:
+            kind = "hidden layer" if len(sizes) == 3 else f"hidden layer {l}"
+        ax.text(l, -max(sizes) / 2 - 0.2, f"{kind}\n({sizes[l]} unit{'s' if sizes[l] > 1 else ''})", ha="center", va="top")
+    for name, y_pos in zip(input_names, heights[0]):
+        ax.text(-0.15, y_pos, name, ha="right", va="center")
+    for name, y_pos in zip(output_names, heights[-1]):
+        ax.text(len(sizes) - 1 + 0.15, y_pos, name, ha="left", va="center")
+    ax.set_xlim(-1.2, len(sizes) - 1 + 1.0)
+    ax.set_ylim(-max(sizes) / 2 - 1.0, max(sizes) / 2 + 0.6)
+    ax.set_axis_off()
+    return fig
+
+
 # --------------------------------------------------------------------------- sigmoid
 
 
@@ -146,6 +230,73 @@ def plot_sigmoid(z: Any = None) -> Figure:
     ax.plot(z, sigmoid_prime(z), label="derivative sigmoid")
     ax.set_title("A sigmoid function and its derivative")
     ax.set_xlabel("z")
+    ax.legend(loc="best")
+    _despine(ax)
+    return fig
+
+
+def plot_difference_error(f: Any = None, f_prime: Any = None, x: float = 1.0, eps: Any = None) -> Figure:
+    """Part V's warning in a picture: the error of numerical derivatives against the step size.
+
+    For each step ``eps`` it draws ``|central - exact|`` and ``|one-sided - exact|``,
+    with ``central = (f(x + eps) - f(x - eps)) / (2 eps)`` and
+    ``one-sided = (f(x + eps) - f(x)) / eps``, on logarithmic axes. Going right to
+    left, both errors first shrink (the truncation error, like ``eps**2`` for the
+    central and like ``eps`` for the one-sided difference), then grow again as
+    rounding takes over. A dotted line marks the series' ``eps = 1e-4``.
+
+    Parameters
+    ----------
+    f, f_prime : callable, optional
+        A function of one float and its exact derivative; the sigmoid and
+        :func:`~tinygrad_nnd.sigmoid_prime` by default.
+    x : float, optional
+        Where to differentiate (1.0).
+    eps : array_like, optional
+        The steps; 61 values from 1e-13 to 0.1 by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with the lines ``central difference`` and ``one-sided difference``.
+        Errors that are exactly 0 are left out (a logarithmic axis has no 0).
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    ValueError
+        If ``eps`` is not positive, finite numbers, or ``f_prime`` is given without ``f``.
+
+    Examples
+    --------
+    >>> fig = plot_difference_error()  # doctest: +SKIP
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]  # doctest: +SKIP
+    ['central difference', 'one-sided difference']
+    """
+    if (f is None) != (f_prime is None):
+        raise ValueError("plot_difference_error: give both f and f_prime, or neither (for the sigmoid)")
+    if f is None:
+        f, f_prime = sigmoid, sigmoid_prime
+        name = "the sigmoid"
+    else:
+        name = getattr(f, "__name__", "f")
+    steps = np.logspace(-13, -1, 61) if eps is None else _as_1d(eps, "eps", what="step sizes")
+    if (steps <= 0).any():
+        raise ValueError("eps must be positive step sizes")
+    x = float(x)
+    exact = float(f_prime(x))
+    central = np.array([(float(f(x + e)) - float(f(x - e))) / (2 * e) for e in steps])
+    one_sided = np.array([(float(f(x + e)) - float(f(x))) / e for e in steps])
+    fig = _new_figure((8, 5))
+    ax = fig.add_subplot()
+    for estimate, label in ((central, "central difference"), (one_sided, "one-sided difference")):
+        error = np.abs(estimate - exact)
+        ax.loglog(steps, np.where(error > 0, error, np.nan), marker=".", label=label)
+    ax.axvline(1e-4, color="0.5", linestyle=":", label="eps = 1e-4 (the series)")
+    ax.set_xlabel("Step size eps")
+    ax.set_ylabel("|numerical - exact derivative|")
+    ax.set_title(f"Numerical derivatives of {name} at {x:g}: error against step size")
     ax.legend(loc="best")
     _despine(ax)
     return fig
