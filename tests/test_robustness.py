@@ -206,3 +206,45 @@ def test_a_failed_graphviz_drawing_leaves_no_empty_folder(capsys, tmp_path: Path
     code, _, err = run(capsys, "graph", "--format", "svg", "--out", str(out))
     assert code == 2 and "failed" in err
     assert list(tmp_path.iterdir()) == []  # neither "new" nor "new/deeper" is left behind
+
+
+# --------------------------------------------------------------------------- 2. the chain rule from several threads
+
+def test_the_hand_written_chain_rule_is_safe_for_threads_sharing_one_network() -> None:
+    """Property: 4 threads calling cost_and_gradients_by_hand on one network with different data get their own answers.
+
+    Before the fix the intermediates were read back from attributes another thread
+    could overwrite in between (1 to 3 wrong per 2,000 calls); a tiny switch interval
+    makes such interleavings frequent.
+    """
+    import sys
+    import threading
+
+    N = NeuralNetwork((2, 4, 1), seed=0)
+    rng = np.random.default_rng(1)
+    datasets = [(rng.random((n, 2)), rng.random((n, 1))) for n in (3, 5, 7, 9)]
+    expected = [N.cost_and_gradients_by_hand(X, y) for X, y in datasets]
+    expected_prime = [N.cost_function_prime(X, y) for X, y in datasets]
+    wrong: list[int] = []
+
+    def work(k: int) -> None:
+        X, y = datasets[k]
+        for _ in range(300):
+            J, g = N.cost_and_gradients_by_hand(X, y)
+            prime = N.cost_function_prime(X, y)
+            if J != expected[k][0] or not np.array_equal(g, expected[k][1]):
+                wrong.append(k)
+            if not all(np.array_equal(a, b) for a, b in zip(prime, expected_prime[k])):
+                wrong.append(k)
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert wrong == []

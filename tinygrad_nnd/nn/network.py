@@ -297,31 +297,53 @@ class NeuralNetwork:
             \\frac{\\partial J}{\\partial W_l} = a_l^T \\delta_{l+1} + \\Lambda W_l .
 
         Returns ``(dJ_dW_1, dJ_dW_2, ...)``; the deltas are kept as attributes
-        ``delta_2, ..., delta_{L+1}``.
+        ``delta_2, ..., delta_{L+1}`` (and ``z_l``, ``a_l``, ``y_hat`` as by :meth:`forward`),
+        for reading afterwards as in the series. The computation itself uses only
+        local variables, so threads that share the network get correct gradients.
         """
         X, y = self.check_data(X, y)
-        self.y_hat = self._forward(X)
-        activations = [X] + [getattr(self, f"a_{l}") for l in range(2, self.n_layers + 1)]
-        weights = self.weights
-        delta = -(y - self.y_hat) * sigmoid_prime(getattr(self, f"z_{self.n_layers + 1}"))
+        return self._chain_rule(X, y)[1]
+
+    def _chain_rule(
+        self, X: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray] | None = None
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """``(y_hat, gradients)`` by the chain rule, from locals only; the series' attributes are set at the end."""
+        weights = self.weights if weights is None else weights  # one snapshot for the whole pass
+        z, a = [], [X]  # z[l - 2] is z_l; a[l - 1] is a_l (a_1 = X)
+        for z_l, a_l in self._layers(X, weights):
+            z.append(z_l)
+            a.append(a_l)
+        y_hat = a[-1]
+        delta = -(y - y_hat) * sigmoid_prime(z[-1])
         if self.mean_cost:
             delta = delta / X.shape[0]
         gradients: list[np.ndarray] = [np.empty(0)] * self.n_layers
+        deltas = {}
         for l in range(self.n_layers, 0, -1):  # W_L back to W_1
-            setattr(self, f"delta_{l + 1}", delta)
-            gradients[l - 1] = activations[l - 1].T @ delta + self.Lambda * weights[l - 1]
+            deltas[f"delta_{l + 1}"] = delta
+            gradients[l - 1] = a[l - 1].T @ delta + self.Lambda * weights[l - 1]
             if l > 1:
-                delta = (delta @ weights[l - 1].T) * sigmoid_prime(getattr(self, f"z_{l}"))
-        return tuple(gradients)
+                delta = (delta @ weights[l - 1].T) * sigmoid_prime(z[l - 2])
+        # For reading afterwards, as in the series (the last caller's values when threads share the network).
+        for l in range(2, self.n_layers + 2):
+            setattr(self, f"z_{l}", z[l - 2])
+            if l <= self.n_layers:
+                setattr(self, f"a_{l}", a[l - 1])
+        self.y_hat = y_hat
+        for name, value in deltas.items():
+            setattr(self, name, value)
+        return y_hat, tuple(gradients)
 
     def compute_gradients_by_hand(self, X: Any, y: Any) -> np.ndarray:
         """:meth:`cost_function_prime`, flattened as :meth:`get_params`."""
         return self.cost_and_gradients_by_hand(X, y)[1]
 
     def cost_and_gradients_by_hand(self, X: Any, y: Any) -> tuple[float, np.ndarray]:
-        """``(J, dJ/dW)`` by the hand-written chain rule, both from one forward pass."""
-        gradients = self.cost_function_prime(X, y)
-        J = self._cost_of_prediction(self.y_hat, np.asarray(y, dtype=np.float64), self.weights)
+        """``(J, dJ/dW)`` by the hand-written chain rule, both from one forward pass (safe for threads)."""
+        X, y = self.check_data(X, y)
+        weights = self.weights
+        y_hat, gradients = self._chain_rule(X, y, weights)
+        J = self._cost_of_prediction(y_hat, y, weights)
         return float(J), np.concatenate([g.ravel() for g in gradients])
 
     # ---------------------------------------------------------------- model files
