@@ -348,7 +348,7 @@ def test_preprocessing_nested_100000_levels_deep(capsys, model: str, good_csv: s
         (["train", "--layers", "2,x,1"], ("argument --layers", "'2,x,1'",)),
         (["train", "--layers", "2"], ("argument --layers", "inputs and outputs")),
         (["train", "--layers", "2,0,1"], ("argument --layers", "at least one unit")),
-        (["train", "--lambda", "-1"], ("argument --lambda", ">= 0")),
+        (["train", "--lambda", "-1"], ("argument --lambda", "from 0 to 1e6")),
         (["train", "--maxiter", "0"], ("argument --maxiter", "at least 1")),
         (["train", "--seed", "-1"], ("argument --seed", "must be at least 0")),
         (["demo", "--seed", "x"], ("argument --seed", "not a whole number")),

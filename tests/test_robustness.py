@@ -248,3 +248,107 @@ def test_the_hand_written_chain_rule_is_safe_for_threads_sharing_one_network() -
     finally:
         sys.setswitchinterval(previous)
     assert wrong == []
+
+
+# --------------------------------------------------------------------------- 3. one line, not a traceback
+
+@pytest.mark.parametrize(
+    ("layers", "method", "fragments"),
+    [
+        ("2,100000000000,1", "L-BFGS-B", ("300,000,000,000 weights", "choose smaller layers")),
+        ("2,1000,1000,1", "BFGS", ("--method BFGS keeps dense 1,003,000 x 1,003,000 matrices", "--method L-BFGS-B")),
+        ("2,300,300,1", "SLSQP", ("--method SLSQP keeps dense", "--method L-BFGS-B")),
+    ],
+)
+def test_a_network_too_big_for_memory_is_refused_before_anything_is_allocated(
+    capsys, monkeypatch: pytest.MonkeyPatch, layers: str, method: str, fragments: tuple[str, ...]
+) -> None:
+    monkeypatch.setattr("tinygrad_nnd.cli.network.available_memory", lambda: 2 * 10**9)
+    line = assert_refused(capsys, ["train", "--layers", layers, "--method", method], *fragments)
+    assert "2 GB available" in line
+
+
+def test_a_network_that_fits_with_lbfgsb_is_not_refused(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tinygrad_nnd.cli.network.available_memory", lambda: 2 * 10**9)
+    code, _, err = run(capsys, "train", "--layers", "2,300,300,1", "--method", "L-BFGS-B", "--maxiter", "1", "--quiet")
+    assert code == 0, err
+
+
+def test_the_library_trainer_refuses_bfgs_beyond_memory_with_the_same_suggestion(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinygrad_nnd import Trainer
+    from tinygrad_nnd.nn import TrainingMemoryError
+
+    monkeypatch.setattr("tinygrad_nnd.nn.trainer.available_memory", lambda: 10**9)
+    N = NeuralNetwork((2, 4000, 1), seed=0)  # 12,000 weights: BFGS's matrices need about 4.6 GB
+    with pytest.raises(TrainingMemoryError, match=r"BFGS keeps dense 12,000 x 12,000 matrices.*use method L-BFGS-B"):
+        Trainer(N)
+    assert isinstance(TrainingMemoryError("x"), MemoryError)
+    Trainer(N, method="L-BFGS-B")  # a few vectors: fine
+
+
+@pytest.mark.parametrize("maxiter", ["99999999999999999999999", str(2**31)])
+def test_an_iteration_limit_beyond_what_scipy_counts_is_one_line(capsys, maxiter: str) -> None:
+    assert_refused(capsys, ["train", "--method", "SLSQP", "--maxiter", maxiter], "argument --maxiter", "at most 2147483647")
+
+
+def test_trainer_refuses_a_huge_maxiter() -> None:
+    from tinygrad_nnd import Trainer
+
+    with pytest.raises(ValueError, match="maxiter must be between 1 and 2147483647"):
+        Trainer(NeuralNetwork(seed=0), method="SLSQP", maxiter=10**23)
+
+
+def run_script(*args: str, close_stdout: bool = False, encoding: str | None = None, cwd: Path) -> tuple[int, str]:
+    """Run the command line in a fresh interpreter: with standard output closed, or with another encoding."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "tinygrad_nnd", *args]
+    env = {**os.environ}
+    if encoding is not None:
+        env["PYTHONIOENCODING"] = encoding
+    if close_stdout:
+        command = ["sh", "-c", 'exec "$@" >&-', "sh", *command]
+    done = subprocess.run(command, cwd=cwd, env=env, stderr=subprocess.PIPE, stdout=None if close_stdout else subprocess.PIPE, text=True, timeout=120)
+    return done.returncode, done.stderr
+
+
+def test_train_with_stdout_closed_saves_the_model_and_says_so_in_one_line(tmp_path: Path) -> None:
+    code, err = run_script("train", "--quiet", "--maxiter", "3", "--save", "m.npz", close_stdout=True, cwd=tmp_path)
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == "tinygrad-nnd: error: standard output is closed, so the report was not shown; the model was saved to m.npz"
+    assert load_model(tmp_path / "m.npz").layer_sizes == (2, 3, 1)
+
+
+@pytest.mark.parametrize("argv", [["gradcheck"], ["predict", "--model", "m.npz", "--data", "sleep"], ["train"]])
+def test_other_commands_with_stdout_closed_refuse_in_one_line(tmp_path: Path, argv: list[str]) -> None:
+    save_model(NeuralNetwork(seed=0), tmp_path / "m.npz", preprocessing=None)
+    code, err = run_script(*argv, close_stdout=True, cwd=tmp_path)
+    assert code == 2 and len(err.splitlines()) == 1 and "standard output is closed" in err, err
+
+
+def test_train_on_an_ascii_stdout_shows_a_non_ascii_name_escaped_and_saves(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("größe,note\n1,0.1\n2,0.5\n3,0.9\n", encoding="utf-8")
+    code, err = run_script("train", "--data", "d.csv", "--maxiter", "3", "--save", "m.npz", encoding="ascii", cwd=tmp_path)
+    assert code == 0 and err == ""
+    assert (tmp_path / "m.npz").is_file()
+
+
+def test_predict_on_an_ascii_stdout_refuses_a_name_it_cannot_write(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("a,größe\n1,0.1\n2,0.5\n3,0.9\n", encoding="utf-8")
+    assert run_script("train", "--data", "d.csv", "--quiet", "--maxiter", "3", "--save", "m.npz", cwd=tmp_path)[0] == 0
+    code, err = run_script("predict", "--model", "m.npz", "--data", "d.csv", encoding="ascii", cwd=tmp_path)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "encoding (ascii) cannot write" in err and "PYTHONIOENCODING=utf-8" in err  # stderr is ascii too: the name escaped
+
+
+# --------------------------------------------------------------------------- 5. smaller ones, continued
+
+@pytest.mark.parametrize("value", ["1e155", "1e7", "nan", "inf"])
+def test_lambda_outside_0_to_1e6_is_refused(capsys, value: str) -> None:
+    assert_refused(capsys, ["train", "--lambda", value], "argument --lambda", "from 0 to 1e6")
+
+
+def test_the_largest_lambda_trains_without_warnings(capsys) -> None:
+    code, _, err = run(capsys, "train", "--lambda", "1e6", "--quiet")
+    assert code == 0 and err == ""  # the suite turns warnings into errors: none was raised

@@ -23,8 +23,10 @@ data: sleep: 3 rows, 2 inputs (hours_of_sleep, hours_of_study), 1 target (test_s
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import NoReturn
 
 from ..csvdata import CSVDataError
@@ -65,16 +67,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 a check failed, 2 bad input)."""
+    """Run the command line; returns the exit status (0 ok, 1 a check failed, 2 bad input).
+
+    Whatever happens to standard output, ``train --save`` saves its model: with
+    standard output closed (``>&-``) it trains and saves, then reports the lost
+    output in one line; every other command refuses at once, since its output is
+    its result. Reports show characters that standard output cannot encode as
+    escapes (``\\xe9``); ``predict``, whose output is data, refuses instead.
+    """
+    stdout_closed = sys.stdout is None or bool(getattr(sys.stdout, "closed", False))
     try:
         args = build_parser().parse_args(argv)
-        status = int(args.run(args))
-        sys.stdout.flush()  # a reader that went away shows here, where it is handled, not at exit
+        saves_model = args.command == "train" and bool(args.save)
+        if stdout_closed and not saves_model:
+            raise CLIError("standard output is closed, so the results have nowhere to go: redirect it instead (e.g. > out.txt)")
+        with _usable_stdout(stdout_closed, strict=args.command == "predict"):
+            status = int(args.run(args))
+            sys.stdout.flush()  # a reader that went away shows here, where it is handled, not at exit
+        if stdout_closed:
+            raise CLIError(f"standard output is closed, so the report was not shown; the model was saved to {args.save}")
         return status
     except SystemExit as done:  # --help and --version
         return done.code if isinstance(done.code, int) else 0
     except (_UsageError, CLIError, CSVDataError) as error:
         return _fail(str(error))
+    except UnicodeEncodeError as error:
+        return _fail(
+            f"standard output's encoding ({error.encoding}) cannot write {error.object[error.start:error.end]!r}: "
+            "set PYTHONIOENCODING=utf-8 (or send the output to a file)"
+        )
     except BrokenPipeError:  # the reader of our output went away (e.g. '| head')
         _silence_stdout()
         return 1
@@ -86,10 +107,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+@contextmanager
+def _usable_stdout(closed: bool, strict: bool) -> Iterator[None]:
+    """Standard output for a command: a sink if it is closed; escapes for what it cannot encode, unless ``strict``."""
+    original = sys.stdout
+    if closed:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    errors = getattr(sys.stdout, "errors", None)
+    lenient = not strict and not closed and reconfigure is not None and errors == "strict"
+    if lenient:
+        reconfigure(errors="backslashreplace")  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        if lenient and sys.stdout is original:
+            try:
+                reconfigure(errors=errors)  # type: ignore[misc]
+            except (ValueError, OSError):  # the stream was closed meanwhile
+                pass
+        if closed:
+            sys.stdout.close()
+            sys.stdout = original
+
+
 def _silence_stdout() -> None:
     """Send what is left of standard output nowhere, so closing it at exit cannot fail again."""
-    import os
-
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (OSError, ValueError):  # not a real file (e.g. captured by a test)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..io import ModelFileError, read_model
 from ..nn import NeuralNetwork
+from ..nn.trainer import available_memory, format_bytes, method_memory
 from .data import Dataset, Preprocessing, fit_scaling, load_dataset, sidecar_path
 from .errors import CLIError
 from .options import DEFAULT_HIDDEN
@@ -35,10 +36,39 @@ def check_layers_fit(layers: Sequence[int], data: Dataset) -> None:
         )
 
 
+#: Copies of the weights a command holds at once (weights, gradient, the optimizer's vectors).
+_WEIGHT_COPIES = 6
+
+
+def check_memory(layers: Sequence[int], method: str | None = None) -> None:
+    """A CLIError, before anything is allocated, if the network (trained with ``method``) cannot fit in memory."""
+    available = available_memory()
+    if available is None:
+        return
+    spelled = ",".join(map(str, layers))
+    n_params = sum(n_in * n_out for n_in, n_out in zip(layers[:-1], layers[1:]))
+    needed = _WEIGHT_COPIES * 8 * n_params
+    if needed > available:
+        raise CLIError(
+            f"--layers {spelled} has {n_params:,} weights, which need about {format_bytes(needed)} of memory; "
+            f"this machine has {format_bytes(available)} available: choose smaller layers"
+        )
+    if method is not None and method_memory(method, n_params) + needed > available:
+        raise CLIError(
+            f"--method {method} keeps dense {n_params:,} x {n_params:,} matrices for the {n_params:,} weights of "
+            f"--layers {spelled}: about {format_bytes(method_memory(method, n_params))} of memory, and this machine "
+            f"has {format_bytes(available)} available; use --method L-BFGS-B, which keeps only a few vectors"
+        )
+
+
 def build_network(args: argparse.Namespace, data: Dataset) -> NeuralNetwork:
-    """The network that ``--layers``, ``--seed``, ``--lambda`` and ``--mean-cost`` describe, for ``data``."""
+    """The network that ``--layers``, ``--seed``, ``--lambda`` and ``--mean-cost`` describe, for ``data``.
+
+    Its memory (and that of ``--method``, for commands that train) is checked before it is built.
+    """
     layers = args.layers or (len(data.input_names), DEFAULT_HIDDEN, len(data.target_names))
     check_layers_fit(layers, data)
+    check_memory(layers, getattr(args, "method", None))
     return NeuralNetwork(layers, seed=args.seed, Lambda=args.Lambda, mean_cost=args.mean_cost)
 
 

@@ -13,15 +13,16 @@ argparse then reports ``argument --NAME: <message>``.
 from __future__ import annotations
 
 import argparse
-import math
 
 from ..nn import GRADIENT_METHODS
+from ..nn.trainer import MAX_MAXITER
 
 __all__ = [
     "add_data_and_network_options",
     "parse_fraction",
     "parse_lambda",
     "parse_layers",
+    "parse_maxiter",
     "parse_method",
     "parse_path",
     "parse_positive_int",
@@ -71,19 +72,36 @@ def parse_positive_int(text: str) -> int:
     return _whole_number(text, 1)
 
 
+def parse_maxiter(text: str) -> int:
+    """An iteration limit: a whole number from 1 to :data:`~tinygrad_nnd.nn.trainer.MAX_MAXITER`."""
+    value = _whole_number(text, 1)
+    if value > MAX_MAXITER:
+        raise argparse.ArgumentTypeError(f"{text!r} is more iterations than SciPy can count; give at most {MAX_MAXITER}")
+    return value
+
+
 def parse_seed(text: str) -> int:
     """A random seed: a whole number >= 0."""
     return _whole_number(text, 0)
 
 
+#: The largest ``--lambda``. The squared error is at most 1/2 per example and output, so a
+#: weight of 1e6 already makes the penalty outweigh it a millionfold (every weight goes to 0);
+#: far larger ones overflow in the optimizer's steps.
+MAX_LAMBDA = 1e6
+
+
 def parse_lambda(text: str) -> float:
-    """The regularization weight: a finite number >= 0."""
+    """The regularization weight: a number from 0 to :data:`MAX_LAMBDA`."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    if not 0 <= value <= MAX_LAMBDA:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be a number from 0 to 1e6 (the series uses 1e-4; larger values only "
+            "push every weight to 0)"
+        )
     return value
 
 

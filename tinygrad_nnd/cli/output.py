@@ -283,6 +283,9 @@ class OutputThatMayClose(io.TextIOBase):
             operation(*args)
         except BrokenPipeError:
             self.closed_early = True
+        except UnicodeEncodeError as error:  # a name the stream's encoding lacks: shown as escapes
+            text = args[0].encode(error.encoding, "backslashreplace").decode(error.encoding)
+            self._guarded(operation, text)
 
 
 class ProgressReport:

@@ -24,9 +24,9 @@ from .network import build_network
 from .options import (
     add_data_and_network_options,
     parse_fraction,
+    parse_maxiter,
     parse_method,
     parse_path,
-    parse_positive_int,
 )
 from .output import OutputThatMayClose, ProgressReport, check_new_file, new_parent_folders, plural
 
@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
         default="BFGS",
         help=f"the SciPy method (default: BFGS; any of {', '.join(GRADIENT_METHODS)})",
     )
-    parser.add_argument("--maxiter", type=parse_positive_int, default=200, help="iteration limit (default: 200)")
+    parser.add_argument("--maxiter", type=parse_maxiter, default=200, help="iteration limit (default: 200)")
     held_out = parser.add_mutually_exclusive_group()
     held_out.add_argument(
         "--test-split",

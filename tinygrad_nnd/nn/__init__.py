@@ -3,9 +3,9 @@
 from .activations import sigmoid, sigmoid_prime
 from .gradient_check import GradientCheck, compute_numerical_gradient, test_gradient
 from .network import NeuralNetwork
-from .trainer import GRADIENT_METHODS, HESSP_METHODS, Trainer
+from .trainer import GRADIENT_METHODS, HESSP_METHODS, Trainer, TrainingMemoryError
 
 __all__ = [
-    "GRADIENT_METHODS", "HESSP_METHODS", "GradientCheck", "NeuralNetwork", "Trainer",
+    "GRADIENT_METHODS", "HESSP_METHODS", "GradientCheck", "NeuralNetwork", "Trainer", "TrainingMemoryError",
     "compute_numerical_gradient", "sigmoid", "sigmoid_prime", "test_gradient",
 ]

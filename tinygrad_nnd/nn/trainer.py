@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,70 @@ from .network import NeuralNetwork
 GRADIENT_METHODS = ("BFGS", "L-BFGS-B", "CG", "Newton-CG", "SLSQP", "trust-ncg", "trust-krylov", "trust-constr")
 #: Of those, the ones that also take Hessian-vector products (``hessp=``).
 HESSP_METHODS = ("Newton-CG", "trust-ncg", "trust-krylov", "trust-constr")
+#: Methods that keep dense ``n_params x n_params`` float64 matrices, and about how many at once:
+#: BFGS its inverse-Hessian estimate and the two factors and product of each update; SLSQP its
+#: quasi-Newton matrix and the least-squares work array built from it.
+DENSE_MATRIX_METHODS = {"BFGS": 4, "SLSQP": 2}
+#: The largest iteration limit: SciPy hands maxiter to Fortran code as a 32-bit integer.
+MAX_MAXITER = 2**31 - 1
+
+
+class TrainingMemoryError(MemoryError):
+    """A method that would need more memory than the machine has; the message suggests another."""
+
+
+def method_memory(method: str, n_params: int) -> int:
+    """About how many bytes ``method`` keeps for ``n_params`` weights beyond the network itself.
+
+    >>> method_memory("BFGS", 50_000) / 1e9    # four 50,000 x 50,000 float64 matrices
+    80.0
+    >>> method_memory("L-BFGS-B", 50_000)      # a few vectors: nothing to speak of
+    0
+    """
+    return DENSE_MATRIX_METHODS.get(method, 0) * 8 * n_params**2
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this machine can still give (``MemAvailable``, else all of it), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as file:
+            for line in file:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_method_memory(method: str, n_params: int, available: int | None = None) -> None:
+    """A :class:`TrainingMemoryError` if ``method`` needs more memory than is ``available``.
+
+    ``available`` defaults to :func:`available_memory`; nothing is checked when it is unknown.
+    """
+    needed = method_memory(method, n_params)
+    available = available_memory() if available is None else available
+    if not needed or available is None or needed <= available:
+        return
+    raise TrainingMemoryError(
+        f"{method} keeps dense {n_params:,} x {n_params:,} matrices for {n_params:,} weights: about "
+        f"{format_bytes(needed)} of memory, and this machine has {format_bytes(available)} available; "
+        "use method L-BFGS-B, which keeps only a few vectors of that size"
+    )
+
+
+def format_bytes(n: float) -> str:
+    """``"20 GB"``: bytes in decimal units, to 2 significant digits.
+
+    >>> format_bytes(2.04e10), format_bytes(512)
+    ('20 GB', '512 bytes')
+    """
+    for unit, size in (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.2g} {unit}"
+    return f"{int(n)} bytes"
 
 
 class Trainer:
@@ -29,13 +94,19 @@ class Trainer:
         second-order ones (``Newton-CG``, ``trust-ncg``, ...) also get exact
         Hessian-vector products from the engine.
     maxiter : int, optional
-        The iteration limit (the series uses 200).
+        The iteration limit (the series uses 200), at most :data:`MAX_MAXITER`.
     disp : bool, optional
         Let SciPy print its convergence message.
     gradient : {"autodiff", "chain_rule"}, optional
         Where the gradient comes from: automatic differentiation
         (:meth:`NeuralNetwork.cost_and_gradients`) or the series' hand-written
         chain rule (:meth:`NeuralNetwork.cost_function_prime`).
+
+    Raises
+    ------
+    TrainingMemoryError
+        If ``method`` keeps dense matrices (BFGS, SLSQP) that would not fit in the
+        memory available for this network (the message suggests ``L-BFGS-B``).
 
     Attributes
     ----------
@@ -70,8 +141,9 @@ class Trainer:
             raise ValueError(f"Trainer: unknown method {method!r}; choose one of {', '.join(GRADIENT_METHODS)}")
         if gradient not in ("autodiff", "chain_rule"):
             raise ValueError(f"Trainer: gradient must be 'autodiff' or 'chain_rule', got {gradient!r}")
-        if int(maxiter) < 1:
-            raise ValueError(f"Trainer: maxiter must be at least 1, got {maxiter!r}")
+        if not 1 <= int(maxiter) <= MAX_MAXITER:
+            raise ValueError(f"Trainer: maxiter must be between 1 and {MAX_MAXITER}, got {maxiter!r}")
+        check_method_memory(method, N.n_params)
         self.N = N
         self.method = method
         self.maxiter = int(maxiter)
