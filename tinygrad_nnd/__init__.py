@@ -10,6 +10,10 @@
 (2, 1)
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
+from ._version import __version__
 from .engine import (
     OPS,
     AnomalyError,
@@ -53,23 +57,50 @@ from .engine.functions import (
     tensor,
     transpose,
 )
+# gradcheck is loaded now, not on first use: the function has its module's name, and
+# the submodule, once imported, would otherwise take the name.
 from .gradcheck import GradcheckResult, gradcheck, norm_ratio, numerical_gradient
-from .nn import (
-    GradientCheck,
-    NeuralNetwork,
-    Trainer,
-    compute_numerical_gradient,
-    sigmoid,
-    sigmoid_prime,
-    test_gradient,
-)
 
-from .io import ModelFileError, load_model, save_model
-from .viz import draw_graph, explain_network, format_graph, to_dot, trace_backward
+if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ below loads these
+    from .io import ModelFileError, load_model, save_model
+    from .nn import GradientCheck, NeuralNetwork, Trainer, compute_numerical_gradient, sigmoid, sigmoid_prime, test_gradient
+    from .viz import draw_graph, explain_network, format_graph, to_dot, trace_backward
 
-__version__ = "0.1.0"
+# The layers above the engine (see docs/internals.md) load when one of their names is
+# first used, so that `import tinygrad_nnd.engine` loads the engine and nothing more.
+_LOADED_ON_USE = {
+    "GradientCheck": "nn",
+    "NeuralNetwork": "nn",
+    "Trainer": "nn",
+    "compute_numerical_gradient": "nn",
+    "sigmoid": "nn",
+    "sigmoid_prime": "nn",
+    "test_gradient": "nn",
+    "ModelFileError": "io",
+    "load_model": "io",
+    "save_model": "io",
+    "draw_graph": "viz",
+    "explain_network": "viz",
+    "format_graph": "viz",
+    "to_dot": "viz",
+    "trace_backward": "viz",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LOADED_ON_USE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LOADED_ON_USE[name]}"), name)
+    globals()[name] = value  # later uses find it without coming here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LOADED_ON_USE))
+
 
 __all__ = [
+    "__version__",
     "ModelFileError", "draw_graph", "explain_network", "format_graph", "load_model", "save_model", "to_dot",
     "trace_backward", "OPS", "AnomalyError", "GradcheckResult", "GradientCheck", "NeuralNetwork", "Trainer",
     "compute_numerical_gradient", "sigmoid", "sigmoid_prime", "test_gradient", "Op", "Tensor", "add", "backpropagate", "broadcast_to",

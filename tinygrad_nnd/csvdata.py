@@ -50,6 +50,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .text import plural
+
 __all__ = ["CSVDataError", "CSVTable", "MissingColumnError", "read_csv", "separator_hint"]
 
 
@@ -275,7 +277,7 @@ def _parse_row(path: Path, line: int, fields: list[str], columns: tuple[str, ...
     if len(fields) != len(columns):
         raise CSVDataError(
             path,
-            f"line {line} has {_count(len(fields), 'field')}, expected {len(columns)} "
+            f"line {line} has {plural(len(fields), 'field')}, expected {len(columns)} "
             f"(one per header column: {', '.join(columns)})",
             line,
         )
@@ -296,8 +298,3 @@ def _parse_value(path: Path, line: int, column: str, text: str) -> float:
     if math.isinf(value):
         raise CSVDataError(path, f"column {column!r}: {stripped!r} is infinite; the data must be finite numbers", line)
     return value
-
-
-def _count(n: int, noun: str) -> str:
-    """``"1 field"``, ``"3 fields"``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import NoReturn
 
+from .._version import __version__
 from ..csvdata import CSVDataError
 from . import demo, explain, gradcheck, graph, predict, train
 from .errors import EXIT_BAD_INPUT, CLIError
@@ -52,8 +53,6 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command."""
-    from .. import __version__
-
     parser = _Parser(
         prog=PROG,
         description="Reverse-mode autodiff on NumPy, around the 'Neural Networks Demystified' network.",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..viz.network import explain_network
 from ..viz.page import backward_pass_html
-from ..viz.trace import explain_network
 from .errors import EXIT_CHECK_FAILED, CLIError
 from .network import build_network, scaled_data
 from .options import add_data_and_network_options, parse_path, parse_positive_int

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..viz.graph import format_graph, format_tree, network_cost_graph, render, to_dot
+from ..viz.graph import format_graph, format_tree, render, to_dot
+from ..viz.network import network_cost_graph
 from .errors import CLIError
 from .network import build_network, scaled_data
 from .options import add_data_and_network_options, parse_path

@@ -1,12 +1,9 @@
-"""What the commands write: aligned tables, files that must not be overwritten, training progress.
+"""What the commands write: files that must not be overwritten, training progress.
 
 Output files may go into folders that do not exist yet: the commands create them
 (:func:`create_parent_folder`), after :func:`check_new_file` has made sure,
-before any work, that the nearest existing folder above can be written.
-
->>> print(format_table([["check", "value"], ["norm ratio", "1.2e-10"]]))
-check       value
-norm ratio  1.2e-10
+before any work, that the nearest existing folder above can be written. The
+aligned tables and plurals come from :mod:`tinygrad_nnd.text`.
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..io import is_model_file
-from ..viz.graph import format_table
+from ..text import format_table, plural
 from .errors import CLIError
 
 __all__ = [
@@ -38,11 +35,6 @@ __all__ = [
     "plural",
     "same_file",
 ]
-
-
-def plural(n: int, noun: str) -> str:
-    """``"1 row"``, ``"3 rows"``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def format_cost_history(J: Sequence[float], per_line: int = 8, indent: str = "  ") -> str:

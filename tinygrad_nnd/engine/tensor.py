@@ -253,18 +253,6 @@ class Tensor:
         """A new tensor sharing this one's data, with no graph behind it and no gradient."""
         return Tensor(self.data)
 
-    def format_graph(self) -> str:
-        """The graph that made this tensor, as a text table (see :func:`tinygrad_nnd.viz.format_graph`)."""
-        from ..viz.graph import format_graph
-
-        return format_graph(self)
-
-    def to_dot(self) -> str:
-        """The graph that made this tensor, as Graphviz DOT text (see :func:`tinygrad_nnd.viz.to_dot`)."""
-        from ..viz.graph import to_dot
-
-        return to_dot(self)
-
     # ---------------------------------------------------------------- ops (see ops.py for the math)
 
     def dot(self, other: ArrayLike) -> Tensor:

@@ -346,21 +346,6 @@ class NeuralNetwork:
         J = self._cost_of_prediction(y_hat, y, weights)
         return float(J), np.concatenate([g.ravel() for g in gradients])
 
-    # ---------------------------------------------------------------- model files
-
-    def save(self, path: Any, overwrite: bool = False) -> Any:
-        """Write the network to an ``.npz`` file (see :func:`tinygrad_nnd.io.save_model`)."""
-        from ..io import save_model
-
-        return save_model(self, path, overwrite=overwrite)
-
-    @classmethod
-    def load(cls, path: Any) -> NeuralNetwork:
-        """Read a network written by :meth:`save` (see :func:`tinygrad_nnd.io.load_model`)."""
-        from ..io import load_model
-
-        return load_model(path)
-
     def __repr__(self) -> str:
         extras = ""
         if self.Lambda:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import optimize
 
 from ..engine import hvp
 from .network import NeuralNetwork
+
+if TYPE_CHECKING:
+    from scipy import optimize
 
 #: SciPy methods that use a gradient (``jac=True``).
 GRADIENT_METHODS = ("BFGS", "L-BFGS-B", "CG", "Newton-CG", "SLSQP", "trust-ncg", "trust-krylov", "trust-constr")
@@ -206,6 +208,10 @@ class Trainer:
         extra: dict[str, Any] = {}
         if self.method in HESSP_METHODS:
             extra["hessp"] = self.hessian_vector_product
+        # Imported here: scipy.optimize takes a quarter of a second to load, which every
+        # command line call and `import tinygrad_nnd.nn` would otherwise pay.
+        from scipy import optimize
+
         result = optimize.minimize(
             self.cost_function_wrapper,
             self.N.get_params(),

@@ -1,15 +1,20 @@
 """Seeing the engine at work: graph views and the step-by-step backward pass.
 
 - :mod:`tinygrad_nnd.viz.graph`: :func:`format_graph` (a table of every node),
-  :func:`format_tree`, :func:`to_dot` and :func:`render` (Graphviz drawings), and
-  :func:`network_cost_graph` (the series' network with its names).
+  :func:`format_tree`, :func:`to_dot` and :func:`render` (Graphviz drawings).
 - :mod:`tinygrad_nnd.viz.drawing`: :func:`draw_graph`, a drawing with every
   tensor's value and gradient that shows itself in Jupyter.
 - :mod:`tinygrad_nnd.viz.trace`: :func:`trace_backward` records what each backward
-  rule received and passed on; :func:`explain_network` does that for the series'
-  network and checks it against the hand-written ``delta_3``, ``delta_2``.
+  rule received and passed on.
+- :mod:`tinygrad_nnd.viz.network`: the series' network in these views:
+  :func:`network_cost_graph` (its cost graph with the series' names) and
+  :func:`explain_network` (its backward pass traced and checked against the
+  hand-written ``delta_3``, ``delta_2``).
 - :mod:`tinygrad_nnd.viz.page`: :func:`backward_pass_html`, that walk-through as
   a self-contained web page to step through in a browser.
+
+Only :mod:`~tinygrad_nnd.viz.network` and :mod:`~tinygrad_nnd.viz.page` know the
+series' network; the others know only the engine.
 """
 
 from .drawing import GraphDrawing, draw_graph
@@ -18,19 +23,16 @@ from .graph import (
     format_graph,
     format_tree,
     graph_nodes,
-    network_cost_graph,
     node_labels,
     render,
     summarize_array,
     to_dot,
 )
+from .network import GradientComparison, NetworkExplanation, explain_network, network_cost_graph
 from .page import backward_pass_html, series_gradient_names
 from .trace import (
     BackwardStep,
     BackwardTrace,
-    GradientComparison,
-    NetworkExplanation,
-    explain_network,
     rule_explanation,
     rule_terms,
     trace_backward,

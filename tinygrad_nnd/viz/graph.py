@@ -36,21 +36,18 @@ import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..engine import Tensor
-
-if TYPE_CHECKING:
-    from ..nn import NeuralNetwork
+from ..text import format_table
 
 __all__ = [
     "dot_image",
     "format_graph",
     "format_tree",
     "graph_nodes",
-    "network_cost_graph",
     "node_labels",
     "render",
     "summarize_array",
@@ -234,16 +231,6 @@ def format_graph(root: Tensor) -> str:
         inputs = ", ".join(f"%{ids[id(p)]}" for p in node.parents) or "-"
         rows.append([f"%{k}", label, _kind(node), inputs, _shape_text(node.shape), "yes" if node.requires_grad else "no"])
     return format_table(rows)
-
-
-def format_table(rows: Sequence[Sequence[str]], indent: str = "") -> str:
-    """Rows of cells as left-aligned columns two spaces apart (the first row is the header).
-
-    Trailing blanks are removed; ``indent`` starts every line. The command line's
-    tables use it too.
-    """
-    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    return "\n".join(indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
 def format_tree(root: Tensor, max_depth: int = 60) -> str:
@@ -536,49 +523,3 @@ def _run_dot(dot_text: str, format: str, extra_args: list[str], what: str) -> by
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"{what}: 'dot' took longer than 120 s") from None
     return done.stdout
-
-
-# ----------------------------------------------------------------------------- the series' network
-
-
-def network_cost_graph(N: NeuralNetwork, X: Any, y: Any) -> Tensor:
-    """The cost graph of a :class:`~tinygrad_nnd.NeuralNetwork`, every node named as in the series.
-
-    The weights are leaves ``W_1, W_2, ...`` (copies of the network's, so the graph
-    never changes the network), the layers ``z_2, a_2, ..., y_hat``, the data ``X``
-    and ``y``, and the result ``J``.
-
-    Parameters
-    ----------
-    N : NeuralNetwork
-        The network (its cost options, ``Lambda`` and ``mean_cost``, apply).
-    X, y : array_like
-        Inputs ``(n, inputs)`` and targets ``(n, outputs)``.
-
-    Returns
-    -------
-    Tensor
-        The scalar cost ``J``.
-
-    Examples
-    --------
-    >>> from tinygrad_nnd import NeuralNetwork
-    >>> from tinygrad_nnd.datasets import sleep_study
-    >>> J = network_cost_graph(NeuralNetwork(seed=0), *sleep_study())
-    >>> [t.name for t in graph_nodes(J) if t.name]
-    ['X', 'W_1', 'z_2', 'a_2', 'W_2', 'z_3', 'y_hat', 'y', 'J']
-    """
-    X, y = N.check_data(X, y)
-    weights = [Tensor(W.copy(), requires_grad=True, name=f"W_{l}") for l, W in enumerate(N.weights, start=1)]
-    J = N.cost_tensor(X, y, weights)
-    J.name = "J"
-    # cost_tensor wraps X and y into unnamed constants. check_data returned the very
-    # arrays it was given (already float64 and 2-D), and wrapping a float array does
-    # not copy it, so the constants can be found by identity and named.
-    for node in graph_nodes(J):
-        if node.op is None and not node.requires_grad and node.name is None:
-            if node.data is X:
-                node.name = "X"
-            elif node.data is y:
-                node.name = "y"
-    return J

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from ..engine import Tensor
-from .graph import _GRAPHVIZ_HELP, dot_image, graph_nodes, network_cost_graph, node_labels, to_dot
-from .trace import BackwardStep, NetworkExplanation, explain_network, rule_terms
+from .graph import _GRAPHVIZ_HELP, dot_image, graph_nodes, node_labels, to_dot
+from .network import NetworkExplanation, explain_network, network_cost_graph
+from .trace import BackwardStep, rule_terms
 
 __all__ = ["backward_pass_html", "series_gradient_names"]
 
