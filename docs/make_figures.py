@@ -2,8 +2,8 @@
 
 Every image the pages under ``docs/tutorial/`` show is made here, from the package's
 own drawing functions (:mod:`tinygrad_nnd.plots` for the matplotlib figures,
-:func:`tinygrad_nnd.viz.to_dot` and :func:`tinygrad_nnd.viz.render` for the cost
-graph), on the networks the pages use (``seed=0``, and ``seed=4`` for the fitted
+:func:`tinygrad_nnd.viz.draw_graph` for the cost graph with its values and
+gradients), on the networks the pages use (``seed=0``, and ``seed=4`` for the fitted
 network of Part 6). The files go to ``docs/tutorial/figures/`` unless ``--out DIR``
 names another folder; existing files are overwritten.
 
@@ -50,10 +50,12 @@ def _brute_force(out: Path) -> Path:
 
 
 def _cost_graph(out: Path) -> Path:
-    from tinygrad_nnd.viz import network_cost_graph, render, to_dot
+    from tinygrad_nnd.viz import draw_graph, network_cost_graph
 
     J = network_cost_graph(NeuralNetwork(seed=0), *sleep_study())
-    return render(to_dot(J, title="The cost J of the 2-3-1 network"), out / "cost_graph.svg")
+    J.backward()  # so that the drawing shows every tensor's gradient next to its value
+    drawing = draw_graph(J, title="The cost J of the 2-3-1 network (seed 0), values and gradients")
+    return drawing.save(out / "cost_graph.svg")
 
 
 def _difference_error(out: Path) -> Path:
