@@ -20,3 +20,11 @@ def test_ci_installs_chromium_playwright_and_graphviz_so_the_browser_tests_run()
 
     assert browser_missing() is None
     assert shutil.which("dot") is not None  # the drawings of test_viz_drawing.py are made too
+
+
+@pytest.mark.skipif(not os.environ.get("CI"), reason="only CI promises the notebook extra (.ci/run installs it)")
+def test_ci_installs_the_notebook_extra_so_the_notebooks_run():
+    """In CI jupytext, nbclient and ipykernel are installed: test_notebooks.py runs every notebook in a kernel."""
+    from test_notebooks import MISSING
+
+    assert not MISSING
