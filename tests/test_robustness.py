@@ -352,3 +352,24 @@ def test_lambda_outside_0_to_1e6_is_refused(capsys, value: str) -> None:
 def test_the_largest_lambda_trains_without_warnings(capsys) -> None:
     code, _, err = run(capsys, "train", "--lambda", "1e6", "--quiet")
     assert code == 0 and err == ""  # the suite turns warnings into errors: none was raised
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ('a,b\n1,2\n\n3,"4\n5,6\n7,8\n', 4, "quoted field that is never closed"),
+        ("a,b\n1,2\n3,1_000\n", 3, "cannot read '1_000' as a number"),
+        ("a,b\n1,2\n3,\u0661\u0662\n", 3, "cannot read '\u0661\u0662' as a number"),  # Arabic-Indic digits
+        ("a,b\n\uff11,2\n", 2, "digits 0-9"),  # a full-width 1
+    ],
+    ids=["unterminated quote", "underscore separator", "arabic-indic digits", "full-width digit"],
+)
+def test_the_csv_reader_refuses_what_float_would_quietly_accept(tmp_path: Path, text: str, line: int, fragment: str) -> None:
+    from tinygrad_nnd.csvdata import CSVDataError, read_csv
+
+    path = tmp_path / "d.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CSVDataError) as info:
+        read_csv(path)
+    assert info.value.line == line and str(info.value).startswith(f"{path}:{line}: ")
+    assert fragment in str(info.value)

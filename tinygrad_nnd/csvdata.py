@@ -5,8 +5,9 @@ The format is the plainest CSV there is:
 - the first row that is not blank and not a comment is the **header**: one name
   per column, unique and not empty;
 - every later row is one example: exactly as many fields as the header has
-  columns, each a finite decimal number (``3``, ``-0.25``, ``1e-3``; spaces
-  around a number are ignored);
+  columns, each a finite decimal number written with the digits 0-9 (``3``,
+  ``-0.25``, ``1e-3``; spaces around a number are ignored; not ``1_000``, nor
+  digits of other scripts, which Python's ``float`` would take);
 - blank lines and lines whose first field starts with ``#`` are skipped, so a
   file may carry comments (the packaged ``iris.csv`` does).
 
@@ -17,7 +18,8 @@ row must still have one field per header column.
 Anything else is a :class:`CSVDataError` (a ``ValueError``) whose message starts
 with ``FILE:LINE:`` where a line is to blame, names the column, and quotes the
 text it could not read. Parsing uses the standard :mod:`csv` module, so quoted
-fields (``"1.5"``) work; nothing is ever evaluated or unpickled.
+fields (``"1.5"``) work, and a quote that is never closed is an error (not a
+field that swallows the rest of the file); nothing is ever evaluated or unpickled.
 
 Examples
 --------
@@ -185,11 +187,20 @@ def _read_records(path: Path) -> list[tuple[int, list[str]]]:
     """
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
-            reader = csv.reader(file)
+            # strict: a quote that is never closed is an error, not a field that swallows the rest of the file
+            reader = csv.reader(file, strict=True)
+            records: list[tuple[int, list[str]]] = []
+            next_start = [1]
             try:
-                return list(_records(reader))
+                records.extend(_records(reader, next_start))
             except csv.Error as error:
+                start = next_start[0]
+                if "unexpected end of data" in str(error):
+                    raise CSVDataError(
+                        path, f'the row starting here has a quoted field that is never closed (a " without its partner)', start
+                    ) from None
                 raise CSVDataError(path, f"is not valid CSV: {error}", reader.line_num or None) from None
+            return records
     except FileNotFoundError:
         raise CSVDataError(path, "no such file") from None
     except IsADirectoryError:
@@ -200,11 +211,17 @@ def _read_records(path: Path) -> list[tuple[int, list[str]]]:
         raise CSVDataError(path, f"cannot be read: {error.strerror or error}") from None
 
 
-def _records(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
-    """``(first line number, fields)`` for every row that is neither blank nor a comment."""
+def _records(reader: Iterator[list[str]], next_start: list[int] | None = None) -> Iterator[tuple[int, list[str]]]:
+    """``(first line number, fields)`` for every row that is neither blank nor a comment.
+
+    ``next_start[0]``, if given, holds the line on which the row being read starts
+    (for the message when the csv module fails on it).
+    """
     line = 1
+    next_start = [1] if next_start is None else next_start
     for fields in reader:
         start, line = line, reader.line_num + 1  # type: ignore[attr-defined]
+        next_start[0] = line
         if not fields or all(not field.strip() for field in fields):
             continue
         if fields[0].lstrip().startswith("#"):
@@ -289,6 +306,13 @@ def _parse_value(path: Path, line: int, column: str, text: str) -> float:
     stripped = text.strip()
     if not stripped:
         raise CSVDataError(path, f"column {column!r}: missing value (an empty field)", line)
+    if not stripped.isascii() or "_" in stripped:  # float() would take "1_000" and other scripts' digits
+        raise CSVDataError(
+            path,
+            f"column {column!r}: cannot read {stripped!r} as a number (write it with the digits 0-9, "
+            "without '_' separators)",
+            line,
+        )
     try:
         value = float(stripped)
     except ValueError:
