@@ -373,3 +373,77 @@ def test_the_csv_reader_refuses_what_float_would_quietly_accept(tmp_path: Path, 
         read_csv(path)
     assert info.value.line == line and str(info.value).startswith(f"{path}:{line}: ")
     assert fragment in str(info.value)
+
+
+# --------------------------------------------------------------------------- 4. training that learned nothing; one gradient check
+
+def test_fan_in_initialisation_trains_the_wide_iris_network_the_default_cannot(capsys) -> None:
+    """iris, 4-50-3, 30% held out: the default [0, 1) weights stop at iteration 0 (33%); fan-in weights learn."""
+    argv = ["train", "--data", "iris", "--layers", "4,50,3", "--test-split", "0.3", "--quiet"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and "(0 iterations" in out and "test accuracy: 15/45 = 33.3%" in out
+    assert len(err.splitlines()) == 1 and err.startswith("tinygrad-nnd: warning: training stopped at iteration 0")
+    assert "--init fan-in" in err
+    code, out, err = run(capsys, *argv, "--init", "fan-in")
+    assert code == 0 and err == ""
+    accuracy = float(out.split("test accuracy: ")[1].split("= ")[1].split("%")[0])
+    assert accuracy > 80  # measured 86.7% (chance: 33.3%)
+
+
+def test_training_no_better_than_chance_is_warned(capsys, tmp_path: Path) -> None:
+    # Labels that the inputs cannot predict (the same inputs, both classes): accuracy stays at the majority share.
+    data = tmp_path / "coin.csv"
+    data.write_text("x,label\n" + "".join(f"1,{k % 2}\n" for k in range(9)))
+    code, _, err = run(capsys, "train", "--data", str(data), "--one-hot", "--quiet")
+    assert code == 0
+    assert err.startswith("tinygrad-nnd: warning: training ended no better than chance") and "--init fan-in" in err
+
+
+def test_the_default_initialisation_is_still_the_seeds() -> None:
+    N = NeuralNetwork((4, 50, 3), seed=3)
+    rng = np.random.default_rng(3)
+    assert all(np.array_equal(W, rng.random(W.shape)) for W in N.weights)
+    F = NeuralNetwork((4, 50, 3), seed=3, init="fan_in")
+    rng = np.random.default_rng(3)
+    for W in F.weights:
+        limit = np.sqrt(3 / W.shape[0])
+        np.testing.assert_array_equal(W, (2 * rng.random(W.shape) - 1) * limit)
+    with pytest.raises(ValueError, match="init must be one of"):
+        NeuralNetwork(init="he")
+
+
+def test_gradcheck_explains_an_all_but_zero_gradient_instead_of_blaming_the_code(capsys) -> None:
+    code, out, _ = run(capsys, "gradcheck", "--data", "iris", "--layers", "4,50,3")
+    assert code == 0
+    assert "can't tell" in out and "NO" not in out.split()
+    assert "The gradient is all but zero at these weights" in out and "error in your gradient" not in out
+
+
+def test_test_gradient_says_the_same_where_the_gradient_is_all_but_zero(capsys) -> None:
+    from tinygrad_nnd import test_gradient
+    from tinygrad_nnd.datasets import iris, one_hot
+
+    X, labels = iris()
+    check = test_gradient(NeuralNetwork((4, 50, 3), seed=0), X / X.max(axis=0), one_hot(labels))
+    assert not check.passed and check.all_but_zero
+    assert capsys.readouterr().out.startswith("The gradient is all but zero at these weights")
+
+
+def test_one_threshold_for_the_series_check_and_the_command_line(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A norm ratio of 1.2e-7 used to pass test_gradient (1.6e-7) and fail gradcheck (1e-7): now both judge it alike."""
+    from tinygrad_nnd import test_gradient
+    from tinygrad_nnd.datasets import sleep_study
+    from tinygrad_nnd.nn import NORM_RATIO_LIMIT, gradient_check
+
+    original = gradient_check.compute_numerical_gradient
+
+    def off_by_a_ratio_of_1_2e_minus_7(N: NeuralNetwork, X: object, y: object) -> np.ndarray:
+        return original(N, X, y) * 0 + N.compute_gradients(X, y) * (1 + 2.4e-7)  # ratio d / (2 + d) = 1.2e-7
+
+    monkeypatch.setattr(gradient_check, "compute_numerical_gradient", off_by_a_ratio_of_1_2e_minus_7)
+    check = test_gradient(NeuralNetwork(seed=0), *sleep_study(), verbose=False)
+    assert check.norm_ratio == pytest.approx(1.2e-7, rel=1e-3) and NORM_RATIO_LIMIT == 1e-7
+    assert not check.passed
+    code, out, _ = run(capsys, "gradcheck")
+    assert "yes" not in out.split("numerical")[1].splitlines()[0]  # the autodiff-numerical row does not pass either
+    assert f"ok (ratio < {NORM_RATIO_LIMIT:g})" in out

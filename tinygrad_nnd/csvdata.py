@@ -197,7 +197,7 @@ def _read_records(path: Path) -> list[tuple[int, list[str]]]:
                 start = next_start[0]
                 if "unexpected end of data" in str(error):
                     raise CSVDataError(
-                        path, f'the row starting here has a quoted field that is never closed (a " without its partner)', start
+                        path, 'the row starting here has a quoted field that is never closed (a " without its partner)', start
                     ) from None
                 raise CSVDataError(path, f"is not valid CSV: {error}", reader.line_num or None) from None
             return records

@@ -32,7 +32,7 @@ import numpy as np
 from .. import plots
 from ..datasets import iris_seed_subset, sleep_study, sleep_study_part7
 from ..nn import NeuralNetwork, Trainer
-from .checks import NORM_RATIO_LIMIT, format_gradient_checks, three_way_gradient_check
+from ..nn.gradient_check import NORM_RATIO_LIMIT, format_gradient_checks, three_way_gradient_check, verdict
 from .errors import EXIT_CHECK_FAILED, CLIError
 from .options import parse_path, parse_seed
 from .output import check_new_file, format_cost_history, format_table
@@ -141,10 +141,7 @@ def _gradient_check(out: TextIO, seed: int) -> list[SummaryRow]:
     N = NeuralNetwork(seed=seed)
     comparisons = three_way_gradient_check(N, X, y)
     print(format_gradient_checks(comparisons), file=out)
-    if all(c.passed for c in comparisons):
-        print("  The gradient is correctly implemented. Well done!", file=out)
-    else:
-        print("  There is an error in your gradient implementation. Please check the code!", file=out)
+    print(f"  {verdict(comparisons)}", file=out)
     return [
         SummaryRow(f"gradient: {c.first} vs {c.second}", f"norm ratio {c.norm_ratio:.2e}", f"< {NORM_RATIO_LIMIT:g}", c.passed)
         for c in comparisons

@@ -69,7 +69,8 @@ def build_network(args: argparse.Namespace, data: Dataset) -> NeuralNetwork:
     layers = args.layers or (len(data.input_names), DEFAULT_HIDDEN, len(data.target_names))
     check_layers_fit(layers, data)
     check_memory(layers, getattr(args, "method", None))
-    return NeuralNetwork(layers, seed=args.seed, Lambda=args.Lambda, mean_cost=args.mean_cost)
+    init = getattr(args, "init", "uniform").replace("-", "_")
+    return NeuralNetwork(layers, seed=args.seed, Lambda=args.Lambda, mean_cost=args.mean_cost, init=init)
 
 
 def scaled_data(args: argparse.Namespace) -> tuple[Dataset, np.ndarray, np.ndarray]:

@@ -141,7 +141,7 @@ def add_data_and_network_options(parser: argparse.ArgumentParser) -> None:
     """The options of every command that builds a network for data: which data, which network.
 
     ``--data``, ``--target`` and ``--one-hot`` are read by :func:`.network.scaled_data`;
-    ``--layers``, ``--seed``, ``--lambda`` and ``--mean-cost`` by :func:`.network.build_network`.
+    ``--layers``, ``--seed``, ``--init``, ``--lambda`` and ``--mean-cost`` by :func:`.network.build_network`.
     """
     _add_data_options(parser)
     _add_network_options(parser)
@@ -180,6 +180,13 @@ def _add_network_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seed", type=parse_seed, default=0, help="seed of the initial weights (default: 0)"
+    )
+    parser.add_argument(
+        "--init",
+        choices=("uniform", "fan-in"),
+        default="uniform",
+        help="initial weights: uniform in [0, 1) as in the series (default), or fan-in: uniform in "
+        "+-sqrt(3/inputs of the layer), which keeps the sigmoids of wide layers from saturating",
     )
     parser.add_argument(
         "--lambda",

@@ -99,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
     if args.save:
         _save(args, N, Preprocessing(training.input_names, training.target_names, scaling))
     _report(out, trainer, N, scaling, training, test)
+    warning = training_warning(trainer, N, scaling, training)
+    if warning:
+        print(f"tinygrad-nnd: warning: {warning}", file=sys.stderr)
     if args.save:
         print(f"saved {args.save} (with its column names and scaling)", file=out)
     if isinstance(out, OutputThatMayClose):
@@ -166,6 +169,37 @@ def _report(
             share = accuracy(N.forward(scaling.inputs(part.X)), part.y)
             correct = int(round(share * part.n_rows))
             print(f"{name} accuracy: {correct}/{part.n_rows} = {share:.1%}", file=out)
+
+
+#: What to try when training learned nothing.
+_TRY = "try --init fan-in, another --seed, or other --layers"
+
+
+def training_warning(trainer: Trainer, N: NeuralNetwork, scaling: Scaling, training: Dataset) -> str | None:
+    """One line when training reported success but learned nothing, else None.
+
+    That is, when it stopped at iteration 0 (the gradient all but zero at the
+    start, as when wide sigmoid layers saturate), or, for classes, when the
+    training accuracy is no better than always answering the most common class.
+    """
+    if trainer.optimization_results.nit == 0:
+        return (
+            "training stopped at iteration 0: the gradient was all but zero at the initial weights "
+            f"(wide sigmoid layers saturate with the default ones); {_TRY}"
+        )
+    if not training.is_classification:
+        return None
+    share = accuracy(N.forward(scaling.inputs(training.X)), training.y)
+    if training.y.shape[1] == 1:
+        chance = max(float(training.y.mean()), 1 - float(training.y.mean()))
+    else:
+        chance = float(training.y.mean(axis=0).max())
+    if share > chance + 1e-12:
+        return None
+    return (
+        f"training ended no better than chance: {share:.1%} of the training rows right, as many as always "
+        f"answering the most common class would get ({chance:.1%}); {_TRY}"
+    )
 
 
 def _save(args: argparse.Namespace, N: NeuralNetwork, preprocessing: Preprocessing) -> None:

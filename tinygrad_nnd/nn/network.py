@@ -29,6 +29,10 @@ from ..engine.tape import Tape
 from .activations import sigmoid, sigmoid_prime
 
 
+#: The initial weights :class:`NeuralNetwork` can draw (its ``init``).
+INIT_CHOICES = ("uniform", "fan_in")
+
+
 class NeuralNetwork:
     """A fully connected sigmoid network without biases, as in the series.
 
@@ -47,6 +51,15 @@ class NeuralNetwork:
         Weight of the Part VII regularization term ``(Lambda / 2) * sum(W**2)``.
     mean_cost : bool, optional
         Divide the squared error by the number of examples (Part VII's cost).
+    init : {"uniform", "fan_in"}, optional
+        The initial weights. ``"uniform"`` (the default, as in the seed notebook):
+        uniform in [0, 1). That suits the series' 2-3-1 network, but in a wide
+        layer the sum of many positive weights saturates the sigmoids, whose
+        gradient is then all but zero, and training stops before it starts.
+        ``"fan_in"``: uniform in ``[-a, a)`` with ``a = sqrt(3 / n_in)``, ``n_in``
+        the layer's inputs (its fan-in), so each ``z`` has the variance of one
+        input whatever the width (LeCun's scaling). Both draw the same random
+        numbers from ``seed``.
 
     Attributes
     ----------
@@ -79,6 +92,7 @@ class NeuralNetwork:
         seed: int | None = None,
         Lambda: float = 0.0,
         mean_cost: bool = False,
+        init: str = "uniform",
     ) -> None:
         sizes = tuple(int(n) for n in layer_sizes)
         if len(sizes) < 2 or any(n < 1 for n in sizes) or any(n != m for n, m in zip(sizes, layer_sizes)):
@@ -88,11 +102,16 @@ class NeuralNetwork:
         self.layer_sizes = sizes
         self.Lambda = float(Lambda)
         self.mean_cost = bool(mean_cost)
+        if init not in INIT_CHOICES:
+            raise ValueError(f"NeuralNetwork: init must be one of {', '.join(map(repr, INIT_CHOICES))}, got {init!r}")
         if seed is None:
-            self.weights = [np.random.rand(n_in, n_out) for n_in, n_out in self._weight_shapes()]
+            uniform = [np.random.rand(n_in, n_out) for n_in, n_out in self._weight_shapes()]
         else:
             rng = np.random.default_rng(seed)
-            self.weights = [rng.random((n_in, n_out)) for n_in, n_out in self._weight_shapes()]
+            uniform = [rng.random((n_in, n_out)) for n_in, n_out in self._weight_shapes()]
+        if init == "fan_in":  # [0, 1) -> [-a, a), a = sqrt(3 / fan_in): variance 1 / fan_in
+            uniform = [(2 * u - 1) * np.sqrt(3 / u.shape[0]) for u in uniform]
+        self.weights = uniform
 
     # ---------------------------------------------------------------- shape and parameters
 
