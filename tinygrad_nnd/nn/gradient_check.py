@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..gradcheck import norm_ratio, numerical_gradient
+from ..text import format_table
 from .network import NeuralNetwork
 
 __all__ = [
@@ -171,8 +172,6 @@ def verdict(checks: Sequence[GradientCheck]) -> str:
 
 def format_gradient_checks(checks: Sequence[GradientCheck], indent: str = "  ") -> str:
     """The checks as a table: the pair, the norm ratio, the largest difference, the outcome."""
-    from ..viz.graph import format_table
-
     rows = [["gradient", "vs", "norm ratio", "max |difference|", f"ok (ratio < {NORM_RATIO_LIMIT:g})"]]
     for c in checks:
         rows.append([c.first, c.second, f"{c.norm_ratio:.3e}", f"{c.max_abs_difference:.3e}", c.outcome])
