@@ -487,5 +487,5 @@ def test_explain_walks_the_backward_pass(cli) -> None:
     assert result.code == 0, result.err
     steps = re.findall(r"^step (\d+): (\S+) =", result.out, flags=re.M)
     assert [k for k, _ in steps] == [str(k) for k in range(len(steps))]
-    assert [label for _, label in steps][0] == "J"
+    assert steps[0][1] == "J"
     assert "delta_3" in result.out and "delta_2" in result.out

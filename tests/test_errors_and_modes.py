@@ -40,18 +40,16 @@ def test_anomaly_x_over_x_at_zero_names_div_and_both_shapes(x):
     """x / x at 0 is NaN: div raises AnomalyError naming both input shapes."""
     t = Tensor(x, requires_grad=True)
     shape = re.escape(str(x.shape))
-    with detect_anomaly():
-        with pytest.raises(AnomalyError, match=rf"^div forward produced NaN \(input shapes {shape} and {shape}\)"):
-            t / t
+    with detect_anomaly(), pytest.raises(AnomalyError, match=rf"^div forward produced NaN \(input shapes {shape} and {shape}\)"):
+        t / t
 
 
 def test_anomaly_error_is_a_floating_point_error_and_the_mode_is_restored():
     """AnomalyError subclasses FloatingPointError; leaving detect_anomaly (also by an error) turns the check off."""
     assert issubclass(AnomalyError, FloatingPointError)
-    with pytest.raises(AnomalyError):
-        with detect_anomaly():
-            assert state.anomaly
-            Tensor([0.0]).log()
+    with pytest.raises(AnomalyError), detect_anomaly():
+        assert state.anomaly
+        Tensor([0.0]).log()
     assert not state.anomaly
 
 
@@ -71,18 +69,16 @@ def test_anomaly_in_backward_names_the_op_when_numpy_warnings_are_not_errors():
     """sqrt via pow(0.5) at 0 has an infinite derivative: pow's backward raises, naming pow and the shape."""
     x = Tensor([0.0, 1.0], requires_grad=True)
     y = (x**0.5).sum()  # the forward pass is fine: sqrt(0) = 0
-    with detect_anomaly():
-        with pytest.raises(AnomalyError, match=r"^pow backward produced inf \(input shapes \(2,\)\)"):
-            y.backward()
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"^pow backward produced inf \(input shapes \(2,\)\)"):
+        y.backward()
 
 
 def test_anomaly_in_backward_raises_anomaly_error_even_with_warnings_as_errors():
     """Inside detect_anomaly an inf made by a backward rule raises AnomalyError, whatever the warning filters."""
     x = Tensor([0.0, 1.0], requires_grad=True)
     y = (x**0.5).sum()
-    with detect_anomaly():
-        with pytest.raises(AnomalyError, match=r"^pow backward produced inf"):
-            y.backward()
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"^pow backward produced inf"):
+        y.backward()
 
 
 # ---------------------------------------------------------------- shape errors

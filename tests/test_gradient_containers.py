@@ -179,6 +179,6 @@ def test_a_tape_returns_a_one_element_result_and_gradients_of_each_inputs_shape(
     tape = Tape((ta * tb).sum(), [ta, tb])
     J, (ga, gb) = tape.value_and_grad([a, b])
     full = np.broadcast_shapes(a.shape, b.shape)
-    assert type(J) is np.ndarray and J.shape == () and J == (np.broadcast_to(a, full) * b).sum()
+    assert type(J) is np.ndarray and J.shape == () and (np.broadcast_to(a, full) * b).sum() == J
     assert_gradient(ga, sum_to_shape(np.broadcast_to(b, full), a.shape), np.float64)
     assert_gradient(gb, sum_to_shape(np.broadcast_to(a, full), b.shape), np.float64)

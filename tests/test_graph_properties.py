@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from tinygrad_nnd import OPS, Tensor, grad, gradients, is_grad_enabled, no_grad
 from tinygrad_nnd.testing import (
     DENOMINATOR_MARGIN,
-    OpCase,
     assert_gradients_match,
     away_from_zero,
     broadcastable_shape_pairs,
@@ -286,9 +285,8 @@ def test_ops_under_no_grad_record_no_graph(name, data):
 
 def test_no_grad_is_restored_when_an_exception_leaves_the_block():
     """no_grad() turns recording back on even when its block raises."""
-    with pytest.raises(KeyError):
-        with no_grad():
-            raise KeyError("leave")
+    with pytest.raises(KeyError), no_grad():
+        raise KeyError("leave")
     assert is_grad_enabled()
     assert (Tensor(1.0, requires_grad=True) * 2.0).requires_grad
 

@@ -14,6 +14,8 @@ and ``hvp`` of the same function is compared with finite differences of the grad
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -252,4 +254,4 @@ def test_seeded_networks_draw_default_rng_random_layer_by_layer(sizes: tuple[int
     assert len(N.weights) == len(sizes) - 1
     for l, W in enumerate(N.weights, start=1):
         np.testing.assert_array_equal(W, rng.random((sizes[l - 1], sizes[l])))
-    assert N.n_params == sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    assert N.n_params == sum(a * b for a, b in itertools.pairwise(sizes))

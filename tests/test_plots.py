@@ -11,12 +11,12 @@ import math
 import subprocess
 import sys
 import textwrap
+from typing import ClassVar
 
 import numpy as np
 import pytest
 
-from tinygrad_nnd import NeuralNetwork, Trainer, sigmoid, sigmoid_prime
-from tinygrad_nnd import plots
+from tinygrad_nnd import NeuralNetwork, Trainer, plots, sigmoid, sigmoid_prime
 from tinygrad_nnd.datasets import sleep_study, sleep_study_part7
 from tinygrad_nnd.plots import (
     SECONDS_PER_YEAR,
@@ -298,7 +298,7 @@ def test_plot_prediction_contour(mpl, trained_network):
     assert np.array_equal(trained_network.get_params(), before)
 
     # Raw data and no scores; no data at all.
-    X_raw, y_raw = sleep_study(normalize=False)
+    X_raw, _ = sleep_study(normalize=False)
     fig = plots.plot_prediction_contour(trained_network, X_raw, data_normalized=False, resolution=20)
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_xdata(), [3, 5, 10])
     assert not fig.axes[0].get_lines()[1:]
@@ -453,8 +453,8 @@ def test_brute_force_and_its_extrapolation_work_without_matplotlib(no_matplotlib
 
 
 class _FakeTrainer:
-    J = [2.0, 1.0]
-    test_J = [3.0, 2.0]
+    J: ClassVar[list[float]] = [2.0, 1.0]
+    test_J: ClassVar[list[float]] = [3.0, 2.0]
 
 
 def _run_python(code: str) -> None:

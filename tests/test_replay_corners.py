@@ -63,7 +63,7 @@ def test_a_tape_of_x_dot_x_gives_2x(x0, x1):
     x = np.resize(x1, x0.shape)
     J, (g,) = tape.value_and_grad([x])
     assert_same(g, 2.0 * x)
-    assert J == float(np.dot(x, x))
+    assert float(np.dot(x, x)) == J
 
 
 @given(floats_arrays(shapes()), floats_arrays(shapes()))
@@ -74,7 +74,7 @@ def test_a_tape_of_w_sum_gives_ones(w0, w1):
     w = np.resize(w1, w0.shape)
     J, (g,) = tape.value_and_grad([w])
     assert_same(g, np.ones(w0.shape))
-    assert J == np.sum(w)
+    assert np.sum(w) == J
 
 
 def test_a_leaf_that_requires_a_gradient_but_is_not_an_input_keeps_its_recorded_value():

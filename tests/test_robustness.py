@@ -232,7 +232,7 @@ def test_the_hand_written_chain_rule_is_safe_for_threads_sharing_one_network() -
         for _ in range(300):
             J, g = N.cost_and_gradients_by_hand(X, y)
             prime = N.cost_function_prime(X, y)
-            if J != expected[k][0] or not np.array_equal(g, expected[k][1]):
+            if expected[k][0] != J or not np.array_equal(g, expected[k][1]):
                 wrong.append(k)
             if not all(np.array_equal(a, b) for a, b in zip(prime, expected_prime[k])):
                 wrong.append(k)

@@ -17,6 +17,8 @@ below is its usage cells in order with the definitions replaced by one import fr
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -103,7 +105,7 @@ def test_seed_notebook_usage_runs_unchanged_against_the_package(
     for J, result in ((sleep_J, sleep_result), (iris_J, iris_result)):
         assert result.success
         assert len(J) == result.nit and J[-1] == result.fun
-        assert all(b <= a for a, b in zip(J, J[1:]))  # the curve the seed plots only goes down
+        assert all(b <= a for a, b in itertools.pairwise(J))  # the curve the seed plots only goes down
     # Sleep data: one of the two minima BFGS reaches from [0, 1) weights (see test_reproductions).
     assert 1.2240e-3 <= sleep_result.fun <= 1.2285e-3 or sleep_result.fun < 1e-6
     # Iris subset: the seed printed 0.000003 after 12 iterations.

@@ -40,8 +40,8 @@ def test_sigmoid_and_its_gradient_are_finite_and_bounded_for_every_finite_input(
         s = t.sigmoid()
         s.backward(np.ones(x.shape))
     assert np.isfinite(s.data).all() and np.isfinite(t.grad).all()
-    assert ((0.0 <= s.data) & (s.data <= 1.0)).all()
-    assert ((0.0 <= t.grad) & (t.grad <= 0.25)).all()
+    assert ((s.data >= 0.0) & (s.data <= 1.0)).all()
+    assert ((t.grad >= 0.0) & (t.grad <= 0.25)).all()
 
 
 @given(any_finite_array)

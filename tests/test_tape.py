@@ -61,7 +61,7 @@ def test_replayed_cost_and_gradient_equal_a_freshly_recorded_graph_at_every_new_
         J_fresh = N.cost_tensor(X, y, weights)
         fresh = np.concatenate([g.ravel() for g in gradients(J_fresh, weights)])
         # The same ops on the same arrays in the same order: equal up to summation order (none differs here).
-        assert J == pytest.approx(float(J_fresh.data), rel=1e-14, abs=1e-300)
+        assert pytest.approx(float(J_fresh.data), rel=1e-14, abs=1e-300) == J
         np.testing.assert_allclose(gradient, fresh, rtol=1e-13, atol=1e-300)
 
 

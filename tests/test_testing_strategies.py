@@ -85,7 +85,7 @@ def test_shapes_reach_0d_and_size_1_axes():
 def test_floats_arrays_are_finite_float64_in_range(a, b):
     """floats_arrays gives finite float64 arrays within the bounds, of the given shape."""
     assert a.dtype == np.float64 and np.isfinite(a).all() and (np.abs(a) <= VALUE_BOUND).all()
-    assert b.shape == (2, 3) and ((-1.0 <= b) & (b <= 0.5)).all()
+    assert b.shape == (2, 3) and ((b >= -1.0) & (b <= 0.5)).all()
 
 
 @given(floats_arrays(shape=4, elements=away_from_zero(1.0)))

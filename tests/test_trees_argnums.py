@@ -134,7 +134,7 @@ def test_grad_of_a_tree_has_the_tree_structure_and_each_leaf_gradient(tree):
 @given(trees())
 def test_grad_of_a_tree_equals_grad_of_its_raveled_vector(tree):
     """Differentiating with respect to a tree gives ravel_pytree-wise the gradient of f(unravel(flat)) over flat."""
-    flat, unravel = ravel_pytree(tree)
+    flat, _ = ravel_pytree(tree)
 
     def f_tree(t):
         return (weighted_sum_of_squares(t) + 1.0).log()

@@ -106,7 +106,7 @@ def test_format_graph_lists_every_node_with_series_names_and_shapes() -> None:
     lines = text.splitlines()
     assert lines[0].split() == ["id", "label", "op", "inputs", "shape", "requires_grad"]
     assert len(lines) == 1 + len(graph_nodes(J)) == 14
-    rows = {line.split()[1]: line for line in lines[1:] if not line.split()[1] in {"sub", "square", "sum"}}
+    rows = {line.split()[1]: line for line in lines[1:] if line.split()[1] not in {"sub", "square", "sum"}}
     for name, shape in SERIES_NAMES_AND_SHAPES.items():
         assert name in rows, f"{name} missing from\n{text}"
         assert str(shape) in rows[name]

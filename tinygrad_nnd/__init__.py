@@ -22,21 +22,21 @@ from .engine import (
     backpropagate,
     detect_anomaly,
     enable_grad,
+    functions,
     grad,
     gradients,
     hvp,
     is_grad_enabled,
     jit,
     no_grad,
-    topological_order,
-    value_and_grad,
     ravel_pytree,
+    topological_order,
     tree_flatten,
     tree_leaves,
     tree_map,
     tree_unflatten,
+    value_and_grad,
 )
-from .engine import functions
 from .engine.functions import (
     add,
     broadcast_to,
@@ -57,13 +57,22 @@ from .engine.functions import (
     tensor,
     transpose,
 )
+
 # gradcheck is loaded now, not on first use: the function has its module's name, and
 # the submodule, once imported, would otherwise take the name.
 from .gradcheck import GradcheckResult, gradcheck, norm_ratio, numerical_gradient
 
 if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ below loads these
     from .io import ModelFileError, load_model, save_model
-    from .nn import GradientCheck, NeuralNetwork, Trainer, compute_numerical_gradient, sigmoid, sigmoid_prime, test_gradient
+    from .nn import (
+        GradientCheck,
+        NeuralNetwork,
+        Trainer,
+        compute_numerical_gradient,
+        sigmoid,
+        sigmoid_prime,
+        test_gradient,
+    )
     from .viz import draw_graph, explain_network, format_graph, to_dot, trace_backward
 
 # The layers above the engine (see docs/internals.md) load when one of their names is

@@ -146,7 +146,7 @@ def save_model(
     try:
         with os.fdopen(handle, "wb") as file:
             # A file object, so NumPy does not add ".npz" to the name.
-            np.savez(file, **arrays)
+            np.savez(file, **arrays)  # type: ignore[arg-type]  # NumPy's stubs take **arrays for allow_pickle
         # mkstemp makes the file private (0o600); give it the permissions of any new file.
         os.chmod(temporary, _new_file_mode())
         if overwrite:

@@ -100,7 +100,7 @@ def _require_matplotlib() -> ModuleType:
         If matplotlib cannot be imported.
     """
     try:
-        import matplotlib  # noqa: F401  (the package first: a blocked parent fails here)
+        import matplotlib
         import matplotlib.figure
     except ImportError as error:
         raise ImportError(
@@ -980,7 +980,7 @@ def _weight_name(N: Any, index: int) -> str:
     """``"W_l[i, j]"`` for a flat parameter index, when the network lists its weight matrices."""
     try:
         shapes = [np.shape(W) for W in N.weights]
-    except Exception:  # noqa: BLE001 - a duck-typed network without .weights
+    except Exception:
         return f"params[{index}]"
     start = 0
     for l, shape in enumerate(shapes, start=1):

@@ -23,6 +23,7 @@ data: sleep: 3 rows, 2 inputs (hours_of_sleep, hours_of_study), 1 target (test_s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -111,7 +112,7 @@ def _usable_stdout(closed: bool, strict: bool) -> Iterator[None]:
     """Standard output for a command: a sink if it is closed; escapes for what it cannot encode, unless ``strict``."""
     original = sys.stdout
     if closed:
-        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (closed in finally)
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     errors = getattr(sys.stdout, "errors", None)
     lenient = not strict and not closed and reconfigure is not None and errors == "strict"
@@ -121,10 +122,8 @@ def _usable_stdout(closed: bool, strict: bool) -> Iterator[None]:
         yield
     finally:
         if lenient and sys.stdout is original:
-            try:
+            with contextlib.suppress(ValueError, OSError):  # the stream was closed meanwhile
                 reconfigure(errors=errors)  # type: ignore[misc]
-            except (ValueError, OSError):  # the stream was closed meanwhile
-                pass
         if closed:
             sys.stdout.close()
             sys.stdout = original
@@ -132,10 +131,8 @@ def _usable_stdout(closed: bool, strict: bool) -> Iterator[None]:
 
 def _silence_stdout() -> None:
     """Send what is left of standard output nowhere, so closing it at exit cannot fail again."""
-    try:
+    with contextlib.suppress(OSError, ValueError):  # not a real file (e.g. captured by a test)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):  # not a real file (e.g. captured by a test)
-        pass
 
 
 def _fail(message: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,7 +47,7 @@ def check_memory(layers: Sequence[int], method: str | None = None) -> None:
     if available is None:
         return
     spelled = ",".join(map(str, layers))
-    n_params = sum(n_in * n_out for n_in, n_out in zip(layers[:-1], layers[1:]))
+    n_params = sum(n_in * n_out for n_in, n_out in itertools.pairwise(layers))
     needed = _WEIGHT_COPIES * 8 * n_params
     if needed > available:
         raise CLIError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from ..io import save_model
 from ..nn import GRADIENT_METHODS, NeuralNetwork, Trainer
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     """
     if args.save:
         _check_save_paths(args)
-    out = OutputThatMayClose(sys.stdout) if args.save else sys.stdout
+    out = cast(TextIO, OutputThatMayClose(sys.stdout)) if args.save else sys.stdout
     training, test = _training_and_test(args)
     N = build_network(args, training)
     scaling = fit_scaling(training)
@@ -167,7 +167,7 @@ def _report(
     if training.is_classification:
         for name, part in parts:
             share = accuracy(N.forward(scaling.inputs(part.X)), part.y)
-            correct = int(round(share * part.n_rows))
+            correct = round(share * part.n_rows)
             print(f"{name} accuracy: {correct}/{part.n_rows} = {share:.1%}", file=out)
 
 

@@ -271,10 +271,9 @@ def _as_int_labels(labels: ArrayLike) -> np.ndarray:
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):
         raise ValueError(f"labels must be integers, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.all(np.isfinite(arr)) or not np.all(arr == np.floor(arr)):
-            bad = arr[~(np.isfinite(arr) & (arr == np.floor(arr)))]
-            raise ValueError(f"labels must be integers, got non-integer value(s) {bad[:5].tolist()}")
+    if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr) & (arr == np.floor(arr))):
+        bad = arr[~(np.isfinite(arr) & (arr == np.floor(arr)))]
+        raise ValueError(f"labels must be integers, got non-integer value(s) {bad[:5].tolist()}")
     if arr.size and arr.min() < 0:
         raise ValueError(f"labels must be non-negative, got {arr.min()!r}")
     if np.issubdtype(arr.dtype, np.unsignedinteger) and arr.size and arr.max() > np.iinfo(np.int64).max:

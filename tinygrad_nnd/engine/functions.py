@@ -83,7 +83,7 @@ def relu(x: ArrayLike) -> Tensor:
     return _t(x).relu()
 
 
-def sum(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:
     return _t(x).sum(axis=axis, keepdims=keepdims)
 
 

@@ -98,11 +98,7 @@ class Jitted:
         arrays = [x]
         key: list[Any] = [kind, x.shape, x.dtype]
         for a in args:
-            if isinstance(a, np.ndarray):
-                a = as_array(a, "jit")
-                arrays.append(a)
-                key += (a.shape, a.dtype)
-            elif isinstance(a, (Tensor, np.generic, list)):
+            if isinstance(a, (np.ndarray, Tensor, np.generic, list)):
                 a = as_array(a, "jit")
                 arrays.append(a)
                 key += (a.shape, a.dtype)

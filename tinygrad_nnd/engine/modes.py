@@ -7,8 +7,9 @@ thread never turns off gradient recording in another.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ def _set_grad_enabled(enabled: bool) -> Iterator[None]:
         state.grad_enabled = previous
 
 
-def no_grad():
+def no_grad() -> AbstractContextManager[None]:
     """Context manager: ops inside record no graph and cost no backward work.
 
     Results of ops inside have ``requires_grad=False``. The setting is per
@@ -57,7 +58,7 @@ def no_grad():
     return _set_grad_enabled(False)
 
 
-def enable_grad():
+def enable_grad() -> AbstractContextManager[None]:
     """Context manager: turn graph recording back on, for example inside :func:`no_grad`."""
     return _set_grad_enabled(True)
 
@@ -109,7 +110,7 @@ class AnomalyError(FloatingPointError):
     """Raised inside :func:`detect_anomaly` when an op produces NaN or inf."""
 
 
-def run_checked(op_name: str, stage: str, input_shapes: list, rule, *args):
+def run_checked(op_name: str, stage: str, input_shapes: list[Any], rule: Callable[..., Any], *args: Any) -> Any:
     """Run ``rule(*args)`` as :func:`detect_anomaly` wants: NumPy's warnings off, result checked.
 
     The one place where the engine (Tensor graph and replayed Tape, forward and
@@ -121,7 +122,7 @@ def run_checked(op_name: str, stage: str, input_shapes: list, rule, *args):
     return result
 
 
-def check_finite(op_name: str, stage: str, values, input_shapes) -> None:
+def check_finite(op_name: str, stage: str, values: Any, input_shapes: list[Any]) -> None:
     """Raise :class:`AnomalyError` if ``values`` (an array, or a tuple of arrays/None) is not all finite."""
     for v in values if isinstance(values, tuple) else (values,):
         if v is None:

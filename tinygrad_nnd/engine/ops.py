@@ -104,15 +104,17 @@ class Op:
         By default: the class's ``forward_code`` and ``backward_code``, and the op's
         parameters by name (``{axis}``, ``{shape}``, ...).
         """
-        params = {name: getattr(self, name) for name in _parameters(type(self))}
+        op_class: type = type(self)  # as `type`, which mypy knows is hashable (type[Op] confuses it)
+        params = {name: getattr(self, name) for name in _parameters(op_class)}
         return self.forward_code, self.backward_code, params
 
     def describe(self) -> str:
         """The op with the parameters that differ from their defaults, for graph views (``sum(axis=0)``)."""
-        defaults = _init_defaults(type(self))
+        op_class: type = type(self)  # see code()
+        defaults = _init_defaults(op_class)
         params = ", ".join(
             f"{name}={getattr(self, name)!r}"
-            for name in _parameters(type(self))
+            for name in _parameters(op_class)
             if name not in defaults or getattr(self, name) != defaults[name]
         )
         return f"{self.name}({params})" if params else self.name
@@ -129,7 +131,7 @@ def _init_defaults(cls: type) -> dict[str, Any]:
     """The default values of ``cls.__init__``'s parameters (looked up once per op class)."""
     return {
         name: p.default
-        for name, p in inspect.signature(cls.__init__).parameters.items()
+        for name, p in inspect.signature(cls).parameters.items()
         if p.default is not inspect.Parameter.empty
     }
 
@@ -505,7 +507,7 @@ class Sum(Op):
         self.keepdims = keepdims
 
     def forward(self, a):
-        return np.add.reduce(a, axis=self.axis, keepdims=self.keepdims)  # np.sum, minus its Python wrapper
+        return np.add.reduce(a, axis=self.axis, keepdims=self.keepdims)  # type: ignore[call-overload]  # np.sum, minus its Python wrapper
 
     def code(self, input_shapes, out_shape):
         forward, backward, values = super().code(input_shapes, out_shape)

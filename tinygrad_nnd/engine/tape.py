@@ -74,7 +74,7 @@ class Tape:
         self.ops: list[Op | None] = [node._op for node in nodes]
         # Per node, per parent: a slot in the value table, or the constant array itself.
         self.parents: list[list[int | np.ndarray]] = [
-            [slot[p] if p in slot else p.data for p in node._parents] for node in nodes
+            [slot.get(p, p.data) for p in node._parents] for node in nodes
         ]
         self.shapes = [node.data.shape for node in nodes] + self.data_shapes
         # What the leaves that are not inputs hold (their values do not change).
@@ -131,7 +131,7 @@ class Tape:
         for i in range(n):  # forward: inputs first
             op = ops[i]
             if op is not None:
-                inputs = [out[p] if type(p) is int else p for p in parents[i]]
+                inputs = [out[p] if isinstance(p, int) else p for p in parents[i]]
                 if checked:
                     result = run_checked(op.name, "forward", [np.shape(x) for x in inputs], op.forward, *inputs)
                 else:
@@ -147,7 +147,7 @@ class Tape:
             if op is None or g is None:
                 continue
             if checked:
-                shapes = [self.shapes[p] if type(p) is int else p.shape for p in parents[i]]
+                shapes = [self.shapes[p] if isinstance(p, int) else p.shape for p in parents[i]]
                 input_grads = run_checked(op.name, "backward", shapes, op.backward, g, out[i], *args[i])
             else:
                 input_grads = op.backward(g, out[i], *args[i])
