@@ -444,6 +444,6 @@ def test_one_threshold_for_the_series_check_and_the_command_line(capsys, monkeyp
     check = test_gradient(NeuralNetwork(seed=0), *sleep_study(), verbose=False)
     assert check.norm_ratio == pytest.approx(1.2e-7, rel=1e-3) and NORM_RATIO_LIMIT == 1e-7
     assert not check.passed
-    code, out, _ = run(capsys, "gradcheck")
+    _, out, _ = run(capsys, "gradcheck")
     assert "yes" not in out.split("numerical")[1].splitlines()[0]  # the autodiff-numerical row does not pass either
     assert f"ok (ratio < {NORM_RATIO_LIMIT:g})" in out

@@ -28,7 +28,6 @@ from ..engine import Tensor, enable_grad
 from ..engine.tape import Tape
 from .activations import sigmoid, sigmoid_prime
 
-
 #: The initial weights :class:`NeuralNetwork` can draw (its ``init``).
 INIT_CHOICES = ("uniform", "fan_in")
 
