@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import doctest
+import hashlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,12 @@ SETUP = (
 def pages(folder: Path = TUTORIAL) -> list[Path]:
     """The tutorial's pages, in order."""
     return sorted(folder.glob("[0-9][0-9]-*.md"))
+
+
+def page_digest(page: Path) -> str:
+    """SHA-256 of the page's text: stored in its notebook, so a page edited without remaking it shows."""
+    text = page.read_text(encoding="utf-8").replace("\r\n", "\n")  # the same on a Windows checkout
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def notebook_from_page(page: Path) -> Any:
@@ -72,6 +79,8 @@ def notebook_from_page(page: Path) -> Any:
     notebook.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
+        # Checked by tests/test_notebooks.py even where jupytext is not installed.
+        "tinygrad_nnd": {"made_from": page.name, "page_sha256": page_digest(page)},
     }
     return notebook
 

@@ -10,7 +10,9 @@ error other than the one a cell is tagged to show.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,17 @@ def test_every_page_has_its_notebook():
     assert notebooks == PAGES
 
 
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_the_notebook_was_made_from_the_current_page(page: Path):
+    """Needs no extra: the notebook records the SHA-256 of the page it was made from."""
+    metadata = json.loads(page.with_suffix(".ipynb").read_text(encoding="utf-8"))["metadata"]["tinygrad_nnd"]
+    assert metadata["made_from"] == page.name
+    text = page.read_text(encoding="utf-8").replace("\r\n", "\n")
+    assert metadata["page_sha256"] == hashlib.sha256(text.encode("utf-8")).hexdigest(), (
+        f"{page.name} changed since its notebook was made: pip install -e '.[notebook]' && python docs/make_notebooks.py"
+    )
+
+
 @needs_notebook_extra
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
 def test_the_notebook_is_made_from_its_page(page: Path):
@@ -52,7 +65,7 @@ def test_the_notebook_is_made_from_its_page(page: Path):
     committed = nbformat.read(page.with_suffix(".ipynb"), as_version=4)
     fresh = _make_notebooks().notebook_from_page(page)
     assert _cells(committed) == _cells(fresh), f"run: python docs/make_notebooks.py ({page.name} changed)"
-    assert committed.metadata["kernelspec"]["name"] == "python3"
+    assert committed.metadata == fresh.metadata
     assert not any(cell.get("outputs") for cell in committed.cells if cell.cell_type == "code")
 
 
