@@ -367,9 +367,7 @@ def _read_entry(path: Path, archive: zipfile.ZipFile, name: str) -> np.ndarray:
     try:
         with archive.open(f"{name}.npy") as member:
             array = np.lib.format.read_array(member, allow_pickle=False)
-    except ValueError as error:
-        if "pickle" in str(error).lower() or "object" in str(error).lower():
-            raise ModelFileError(path, f"entry {name!r} holds pickled Python objects, which are never loaded") from None
+    except ValueError as error:  # damaged data: object arrays were refused from their header's dtype
         raise ModelFileError(path, f"entry {name!r} cannot be read: {error}") from None
     if array.dtype.hasobject:  # cannot happen with allow_pickle=False, but be explicit
         raise ModelFileError(path, f"entry {name!r} holds Python objects, which are never loaded")

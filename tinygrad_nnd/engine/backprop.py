@@ -25,22 +25,32 @@ if TYPE_CHECKING:
 StepHook = Callable[["Tensor", Any, tuple[Any, ...]], None]
 
 
-def topological_order(root: Tensor) -> list[Tensor]:
+def topological_order(root: Tensor, inputs_of: Callable[[Tensor], Iterable[Tensor]] | None = None) -> list[Tensor]:
     """The nodes that ``root`` depends on and that require a gradient, inputs first.
 
     A depth-first search with an explicit stack: a node is appended after all of
     its inputs (post-order), each node once, however many paths lead to it.
+
+    Parameters
+    ----------
+    root : Tensor
+        Where the walk starts; it comes last.
+    inputs_of : callable, optional
+        ``inputs_of(node)``: the inputs of ``node`` to visit, in the order to visit
+        them. By default the inputs that require a gradient, which is all the
+        backward pass needs; the graph views pass one that gives every input,
+        constants too (:func:`tinygrad_nnd.viz.graph_nodes`).
     """
     order: list[Tensor] = []
     visited = {root}
     # Each stack entry is a node and an iterator over its inputs not yet looked at.
-    stack = [(root, iter(root._parents))]
+    stack = [(root, iter(root._parents if inputs_of is None else inputs_of(root)))]
     while stack:
         node, inputs = stack[-1]
         for parent in inputs:
-            if parent.requires_grad and parent not in visited:
+            if parent not in visited and (inputs_of is not None or parent.requires_grad):
                 visited.add(parent)
-                stack.append((parent, iter(parent._parents)))
+                stack.append((parent, iter(parent._parents if inputs_of is None else inputs_of(parent))))
                 break
         else:  # all inputs are in `order` already
             stack.pop()

@@ -82,6 +82,8 @@ class Op:
     #: The forward and backward rules as code templates (see the module docstring).
     forward_code: ClassVar[str | None] = None
     backward_code: ClassVar[tuple[str, ...] | None] = None
+    #: Whether the inputs are broadcast against each other, as NumPy's arithmetic does.
+    broadcasts: ClassVar[bool] = False
     needs: tuple[bool, ...]
     __slots__ = ("needs",)
 
@@ -159,6 +161,7 @@ class Add(Op):
 
     name = "add"
     n_inputs = 2
+    broadcasts = True
     saves_inputs = False
     saves_output = False
     __slots__ = ()
@@ -177,6 +180,7 @@ class Sub(Op):
 
     name = "sub"
     n_inputs = 2
+    broadcasts = True
     saves_inputs = False
     saves_output = False
     __slots__ = ()
@@ -195,6 +199,7 @@ class Mul(Op):
 
     name = "mul"
     n_inputs = 2
+    broadcasts = True
     saves_output = False
     __slots__ = ()
     forward_code = "{a} * {b}"
@@ -212,6 +217,7 @@ class Div(Op):
 
     name = "div"
     n_inputs = 2
+    broadcasts = True
     __slots__ = ()
     forward_code = "{a} / {b}"
     backward_code = ("{g} / {b}", "-{g} * {out} / {b}")

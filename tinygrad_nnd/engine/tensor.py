@@ -434,7 +434,16 @@ def _with_context(error: Exception, op: ops.Op, arrays: list[np.ndarray]) -> Exc
     if message.startswith(f"{op.name}:"):  # the op already wrote a full message
         return type(error)(message)
     shapes = " and ".join(str(a.shape) for a in arrays)
-    if "broadcast" in message:
+    if op.broadcasts and not _broadcastable([a.shape for a in arrays]):
         return ValueError(f"{op.name}: shapes {shapes} cannot be broadcast together")
     kind = ValueError if isinstance(error, ValueError) else IndexError
     return kind(f"{op.describe()}: cannot apply to input shapes {shapes}: {message}")
+
+
+def _broadcastable(shapes: list[tuple[int, ...]]) -> bool:
+    """Whether arrays of these shapes broadcast together (NumPy's rules)."""
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    return True

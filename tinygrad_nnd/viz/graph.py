@@ -34,13 +34,13 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..engine import Tensor
+from ..engine import Tensor, topological_order
 from ..text import format_table
 
 __all__ = [
@@ -58,35 +58,10 @@ __all__ = [
 # ----------------------------------------------------------------------------- walking the graph
 
 
-def _post_order(root: Tensor, inputs_of: Callable[[Tensor], Sequence[Tensor]]) -> list[Tensor]:
-    """Every node behind ``root``, each after its inputs, found with a stack.
-
-    A depth-first post-order that visits a node's inputs in the order
-    ``inputs_of(node)`` gives them; each node appears once, ``root`` last.
-    """
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)  # all of its inputs are already in `order`
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        # Pushed in reverse, because the stack pops the last one first.
-        for p in reversed(inputs_of(node)):
-            if id(p) not in seen:
-                stack.append((p, False))
-    return order
-
-
 def _depths(root: Tensor) -> dict[int, int]:
     """How many ops lie on the longest path from a leaf or constant to each node."""
     depth: dict[int, int] = {}
-    for node in _post_order(root, lambda node: node.parents):
+    for node in topological_order(root, inputs_of=lambda node: node.parents):
         depth[id(node)] = max((depth[id(p)] for p in node.parents), default=-1) + 1
     return depth
 
@@ -128,7 +103,7 @@ def graph_nodes(root: Tensor) -> list[Tensor]:
             return sorted(parents, key=lambda p: -depth[id(p)])
         return parents
 
-    return _post_order(root, deepest_first)
+    return topological_order(root, inputs_of=deepest_first)
 
 
 def _format_number(value: Any) -> str:
