@@ -44,7 +44,6 @@ PosixPath('surface.png')
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Sequence
@@ -56,7 +55,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .datasets import MAX_SCORE
 from .nn.activations import sigmoid, sigmoid_prime
+from .nn.network import scratch_copy
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from types import ModuleType
@@ -685,8 +686,7 @@ def _prediction_grid(
             )
     sleep, study = np.meshgrid(np.linspace(0, sleep_max, resolution), np.linspace(0, study_max, resolution))
     inputs = np.column_stack([sleep.ravel() / sleep_max, study.ravel() / study_max])
-    # forward() stores z_2, a_2, ... on the network: run it on a shallow copy to leave N as it was.
-    scores = np.asarray(copy.copy(N).forward(inputs), dtype=np.float64).reshape(sleep.shape) * y_scale
+    scores = np.asarray(scratch_copy(N).forward(inputs), dtype=np.float64).reshape(sleep.shape) * y_scale
     return sleep, study, scores, (sleep_max, study_max), y_scale
 
 
@@ -721,7 +721,7 @@ def plot_prediction_contour(
     X: Any = None,
     y: Any = None,
     x_max: Sequence[float] = (10, 5),
-    y_scale: float = 100,
+    y_scale: float = MAX_SCORE,
     *,
     resolution: int = 100,
     data_normalized: bool = True,
@@ -800,7 +800,7 @@ def plot_prediction_surface(
     X: Any = None,
     y: Any = None,
     x_max: Sequence[float] = (10, 5),
-    y_scale: float = 100,
+    y_scale: float = MAX_SCORE,
     *,
     resolution: int = 100,
     data_normalized: bool = True,

@@ -46,7 +46,6 @@ BUILTIN_DATA = ("sleep", "iris")
 
 _SLEEP_INPUTS = ("hours_of_sleep", "hours_of_study")
 _SLEEP_TARGET = ("test_score",)
-_SLEEP_MAX_SCORE = 100.0
 
 
 @dataclass(frozen=True)
@@ -161,7 +160,7 @@ def load_matching(spec: str, training: Dataset) -> Dataset:
 
 def _sleep() -> Dataset:
     X, y = datasets.sleep_study(normalize=False)
-    return Dataset("sleep", X, y, _SLEEP_INPUTS, _SLEEP_TARGET, target_scale=np.array([_SLEEP_MAX_SCORE]))
+    return Dataset("sleep", X, y, _SLEEP_INPUTS, _SLEEP_TARGET, target_scale=np.array([datasets.MAX_SCORE]))
 
 
 def _iris() -> Dataset:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 from .. import plots
-from ..datasets import iris_seed_subset, sleep_study, sleep_study_part7
+from ..datasets import MAX_SCORE, iris_seed_subset, sleep_study, sleep_study_part7
 from ..nn import NeuralNetwork, Trainer
 from ..nn.gradient_check import NORM_RATIO_LIMIT, format_gradient_checks, three_way_gradient_check, verdict
 from .errors import EXIT_CHECK_FAILED, CLIError
@@ -168,7 +168,7 @@ def _train_sleep(out: TextIO, seed: int) -> tuple[NeuralNetwork, Trainer, list[S
     N = NeuralNetwork(seed=seed)
     trainer = _train(out, N, X, y)
     J, nit = trainer.J[-1], trainer.optimization_results.nit
-    predictions = ", ".join(f"{v:.2f}" for v in N.forward(X)[:, 0] * 100)
+    predictions = ", ".join(f"{v:.2f}" for v in N.forward(X)[:, 0] * MAX_SCORE)
     print(f"  final cost {J:.6e}; predicted scores {predictions} for 75, 82, 93", file=out)
     if abs(J - SLEEP_LOCAL_MINIMUM) < 5e-6:
         print(
@@ -210,7 +210,7 @@ class _Part7:
 
 def _rms_points(N: NeuralNetwork, X: np.ndarray, y: np.ndarray) -> float:
     """The typical error of the predictions, in points out of 100 (a root mean square)."""
-    return float(np.sqrt(np.mean((N.forward(X) - y) ** 2))) * 100
+    return float(np.sqrt(np.mean((N.forward(X) - y) ** 2))) * MAX_SCORE
 
 
 def _part7(out: TextIO, seed: int) -> tuple[_Part7, list[SummaryRow]]:

@@ -54,6 +54,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 __all__ = [
+    "MAX_SCORE",
     "iris",
     "iris_class_names",
     "iris_feature_names",
@@ -76,8 +77,8 @@ _PART7_EXTRA_Y: Final = ((70.0,),)
 #: Part VII's test set.
 _PART7_TEST_X: Final = ((4.0, 5.5), (4.5, 1.0), (9.0, 2.5), (6.0, 2.0))
 _PART7_TEST_Y: Final = ((70.0,), (89.0,), (85.0,), (75.0,))
-#: The maximum test score, used to scale ``y`` into [0, 1].
-_MAX_SCORE: Final = 100.0
+#: The maximum test score of the sleep/study data, by which the scores are scaled into [0, 1].
+MAX_SCORE: Final = 100.0
 
 
 def sleep_study(normalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +113,7 @@ def sleep_study(normalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
     y = np.array(_SLEEP_STUDY_Y, dtype=np.float64)
     if normalize:
         X = X / X.max(axis=0)
-        y = y / _MAX_SCORE
+        y = y / MAX_SCORE
     return X, y
 
 
@@ -166,8 +167,8 @@ def sleep_study_part7(
         scale = X_train.max(axis=0)
         X_train = X_train / scale
         X_test = X_test / scale
-        y_train = y_train / _MAX_SCORE
-        y_test = y_test / _MAX_SCORE
+        y_train = y_train / MAX_SCORE
+        y_test = y_test / MAX_SCORE
     return X_train, y_train, X_test, y_test
 
 

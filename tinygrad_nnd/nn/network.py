@@ -19,6 +19,7 @@ Its gradient is available two ways, which the test suite proves equal:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -389,3 +390,14 @@ def _check_finite(array: np.ndarray, name: str) -> None:
     if not np.isfinite(array).all():
         row, col = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(f"{name} contains {array[row, col]} at row {row}, column {col}: the data must be finite")
+
+
+def scratch_copy(N: Any) -> Any:
+    """A shallow copy of a network to run the series' methods on, leaving ``N`` as it was.
+
+    :meth:`NeuralNetwork.forward` and :meth:`NeuralNetwork.cost_function_prime` store
+    ``z_l``, ``a_l``, ``y_hat`` and ``delta_l`` on the object, as the series does (so
+    does the seed notebook's class, which the plots also accept); on the copy, which
+    shares the weights, they change nothing the caller holds.
+    """
+    return copy.copy(N)

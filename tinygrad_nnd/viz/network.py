@@ -12,7 +12,6 @@ knows the network.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from ..engine import Tensor
 from ..nn import NeuralNetwork
+from ..nn.network import scratch_copy
 from .graph import graph_nodes
 from .trace import BackwardTrace, trace_backward
 
@@ -196,7 +196,7 @@ def explain_network(N: NeuralNetwork, X: Any, y: Any) -> NetworkExplanation:
     X, y = N.check_data(X, y)
     J = network_cost_graph(N, X, y)
     trace = trace_backward(J)
-    by_hand = copy.copy(N)  # cost_function_prime stores z_l, a_l, delta_l on the object
+    by_hand = scratch_copy(N)  # it keeps the delta_l that cost_function_prime computes
     dJdW = by_hand.cost_function_prime(X, y)
     weight_checks = [
         _compare(f"dJ/dW_{l}", trace.gradient_of(f"W_{l}"), f"dJdW_{l}", g)
