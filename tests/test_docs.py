@@ -99,3 +99,27 @@ def test_cli_page_documents_every_command():
 def test_tutorial_has_the_seven_parts():
     names = sorted(p.name for p in (DOCS / "tutorial").glob("*.md"))
     assert [n[:3] for n in names] == [f"{k:02d}-" for k in range(1, 8)], names
+
+
+def test_internals_quotes_the_benchmark_report_as_committed():
+    """The speed and memory ratios docs/internals.md quotes are those of benchmarks/results.md.
+
+    When the report is refreshed, update the paragraph of internals section 8 that quotes it.
+    """
+    report = (DOCS.parent / "benchmarks" / "results.md").read_text(encoding="utf-8")
+    internals = re.sub(r"\s+", " ", (DOCS / "internals.md").read_text(encoding="utf-8"))
+
+    def ratio(row: str) -> float:
+        match = re.search(r"^\| " + re.escape(row) + r" \| ([\d.]+)x \|", report, flags=re.M)
+        assert match, f"benchmarks/results.md has no row {row!r}"
+        return float(match[1])
+
+    quoted = {
+        "tiny: `N.cost_and_gradients` vs seed NumPy": f"about {ratio('tiny: `N.cost_and_gradients` vs seed NumPy'):.1f} times",
+        "tiny: `value_and_grad` vs seed NumPy": f"about {ratio('tiny: `value_and_grad` vs seed NumPy'):.1f} times",
+        "BFGS seed problem": f"about {ratio('BFGS seed problem: autodiff vs chain rule, wall time'):.1f} times",
+        "peak memory, tape": f"about {ratio('large: peak memory, `N.cost_and_gradients` vs NumPy `s*(1-s)`'):.2f} times",
+        "peak memory, fresh graph": f"about {ratio('large: peak memory, `value_and_grad` vs NumPy `s*(1-s)`'):.2f} times",
+    }
+    stale = {row: text for row, text in quoted.items() if text not in internals}
+    assert not stale, f"docs/internals.md should say, from benchmarks/results.md: {stale}"
