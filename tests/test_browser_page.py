@@ -119,6 +119,16 @@ def check_step(page: Any, i: int, expected: list[dict[str, Any]], deltas: dict[s
     assert visible.get_attribute("data-label") == step["label"]
     highlighted = page.eval_on_selector_all("#graph g.current > title", "els => els.map(e => e.textContent)")
     assert set(highlighted) == step["titles"], (i, highlighted)
+    # On screen, even where the graph is wider than the page and scrolls sideways.
+    assert page.evaluate(
+        """() => {
+          const frame = document.getElementById("graph").getBoundingClientRect();
+          return [...document.querySelectorAll("#graph g.current")].every(g => {
+            const box = g.getBoundingClientRect();
+            return box.left >= frame.left - 1 && box.right <= frame.right + 1;
+          });
+        }"""
+    ), f"step {i}: the highlighted node is scrolled out of view"
     shown = numbers(visible.locator(".grad-in").inner_text())
     np.testing.assert_allclose(shown, step["grad"].ravel(), **PRINTED)
     name = visible.locator(".grad-in-name").inner_text()
@@ -142,7 +152,7 @@ def hand_written(N: NeuralNetwork, X: Any, y: Any) -> tuple[dict[str, dict[str, 
 
 CASES = {
     "sleep 2,3,1": (NeuralNetwork(seed=0), *sleep_study()),
-    "sleep 2,4,4,1": (NeuralNetwork(layer_sizes=(2, 4, 4, 1), seed=1), *sleep_study()),
+    "sleep 2,4,4,1 with Lambda": (NeuralNetwork(layer_sizes=(2, 4, 4, 1), seed=1, Lambda=1e-3), *sleep_study()),
     "iris 4,5,3": (NeuralNetwork(layer_sizes=(4, 5, 3), seed=2), iris()[0] / 10, one_hot(iris()[1])),
 }
 

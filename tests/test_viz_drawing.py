@@ -158,3 +158,19 @@ def test_with_graphviz_the_drawing_is_an_svg_and_a_png(tmp_path: Path) -> None:
     assert "<svg" in drawing.save(tmp_path / "g.svg").read_text()
     labels = node_labels(nodes)
     assert labels[id(J)] == drawing.root_label == "J"
+
+
+def test_ipython_displays_the_drawing_as_an_image_and_a_tensor_as_text() -> None:
+    """What Jupyter does with the last value of a cell: IPython's display formatter picks the representations."""
+    formatters = pytest.importorskip("IPython.core.formatters", reason="IPython (Jupyter's kernel) is not installed")
+    display = formatters.DisplayFormatter()
+    J = network_cost_graph(NeuralNetwork(seed=0), *sleep_study())
+    J.backward()
+    data, _ = display.format(draw_graph(J))
+    if HAVE_DOT:
+        assert "</svg>" in data["image/svg+xml"] and "</svg>" in data["text/html"]
+    else:
+        assert "image/svg+xml" not in data and "digraph tinygrad_nnd" in data["text/html"]
+    assert data["text/plain"] == "GraphDrawing(J: 13 tensors, 8 ops, with gradients)"
+    data, _ = display.format(J)
+    assert set(data) == {"text/plain"} and data["text/plain"].startswith("Tensor(")

@@ -16,6 +16,7 @@ step is shown one below the other.
 from __future__ import annotations
 
 import html
+import re
 import shutil
 from typing import Any
 
@@ -88,9 +89,23 @@ def backward_pass_html(N: Any, X: Any, y: Any, precision: int = 4) -> str:
 # ----------------------------------------------------------------------------- building the page
 
 
+#: The smallest zoom at which the graph is shown; a wider graph scrolls sideways instead.
+MIN_GRAPH_ZOOM = 0.5
+
+
 def _inline_svg(svg: str) -> str:
-    """Graphviz's SVG document as an element to put in HTML: no XML prolog or doctype."""
-    return svg[svg.index("<svg") :].strip()
+    """Graphviz's SVG document as an element to put in HTML: no XML prolog or doctype.
+
+    The drawing is fitted to the page's width, but not below :data:`MIN_GRAPH_ZOOM`
+    of its own size (Graphviz gives it in points, 4/3 of a CSS pixel), where the
+    labels would be too small to read.
+    """
+    svg = svg[svg.index("<svg") :].strip()
+    width = re.match(r'<svg width="([\d.]+)pt"', svg)
+    if width:
+        min_px = float(width.group(1)) * 4 / 3 * MIN_GRAPH_ZOOM
+        svg = f'<svg style="min-width: {min_px:.0f}px"' + svg[len("<svg") :]
+    return svg
 
 
 def _uses(nodes: list[Tensor]) -> dict[int, int]:
@@ -206,6 +221,7 @@ def _page(explanation: NetworkExplanation, nodes: list[Tensor], labels: dict[int
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1em 2em; color: #212529; }
 h1 { font-size: 1.4em; margin-bottom: 0.2em; }
+#graph { overflow-x: auto; }
 #graph svg { max-width: 100%; height: auto; }
 #graph .node.current polygon, #graph .node.current ellipse { fill: #ffd43b; stroke: #d9480f; stroke-width: 3px; }
 #graph .edge.passes-to path { stroke: #d9480f; stroke-width: 2.5px; }
@@ -237,6 +253,7 @@ _SCRIPT = """
   var links = Array.prototype.slice.call(document.querySelectorAll("#step-list a"));
   var prev = document.getElementById("prev"), next = document.getElementById("next");
   var counter = document.getElementById("counter");
+  var graph = document.getElementById("graph");
   var byTitle = {};
   document.querySelectorAll("#graph g.node, #graph g.edge").forEach(function (g) {
     var t = g.querySelector("title");
@@ -254,6 +271,12 @@ _SCRIPT = """
     var s = steps[current];
     mark(s.dataset.node, "current");
     mark(s.dataset.op, "current");
+    // A graph wider than the page scrolls sideways: bring the current node to the middle.
+    var node = byTitle[s.dataset.node];
+    if (node && graph.scrollWidth > graph.clientWidth) {
+      var box = node.getBoundingClientRect(), frame = graph.getBoundingClientRect();
+      graph.scrollLeft += box.left + box.width / 2 - (frame.left + frame.width / 2);
+    }
     s.dataset.inputs.split(" ").forEach(function (t) {
       if (!t) return;
       mark(t + "->" + s.dataset.op, "passes-to");
