@@ -11,7 +11,8 @@
   :func:`explain_network` (its backward pass traced and checked against the
   hand-written ``delta_3``, ``delta_2``).
 - :mod:`tinygrad_nnd.viz.page`: :func:`backward_pass_html`, that walk-through as
-  a self-contained web page to step through in a browser.
+  a self-contained web page to step through in a browser (its graph drawn by
+  Graphviz, or by :func:`~tinygrad_nnd.viz.svg.layered_svg` without it).
 
 Only :mod:`~tinygrad_nnd.viz.network` and :mod:`~tinygrad_nnd.viz.page` know the
 series' network; the others know only the engine.
@@ -30,6 +31,7 @@ from .graph import (
 )
 from .network import GradientComparison, NetworkExplanation, explain_network, network_cost_graph
 from .page import backward_pass_html, series_gradient_names
+from .svg import layered_svg
 from .trace import (
     BackwardStep,
     BackwardTrace,
@@ -40,6 +42,6 @@ from .trace import (
 
 __all__ = [
     "BackwardStep", "BackwardTrace", "backward_pass_html", "GradientComparison", "GraphDrawing", "NetworkExplanation", "dot_image",
-    "draw_graph", "explain_network", "format_graph", "format_tree", "graph_nodes", "network_cost_graph", "node_labels", "render",
+    "draw_graph", "explain_network", "format_graph", "format_tree", "graph_nodes", "layered_svg", "network_cost_graph", "node_labels", "render",
     "rule_explanation", "rule_terms", "series_gradient_names", "summarize_array", "to_dot", "trace_backward",
 ]

@@ -1,7 +1,7 @@
 """The backward pass of the network's cost as one web page, stepped through node by node.
 
 :func:`backward_pass_html` writes a single self-contained HTML file: the cost
-graph drawn by Graphviz (inline SVG), and one panel per step of the backward
+graph (inline SVG), and one panel per step of the backward
 pass, the same steps and numbers as ``tinygrad-nnd explain``
 (:func:`~tinygrad_nnd.viz.explain_network`). "Previous"/"Next" buttons and the
 arrow keys move through the steps; the current node is highlighted in the
@@ -10,7 +10,8 @@ written with the series' names (the gradient arriving at ``z_3`` *is*
 ``delta_3``; what reaches ``W_2`` is ``dJdW2``), and what goes on to each input.
 
 The page loads nothing: no network, no other file. Without JavaScript every
-step is shown one below the other.
+step is shown one below the other. The graph is drawn by Graphviz where its
+``dot`` program is installed, and by a plainer layout of our own otherwise.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from ..engine import Tensor
-from .graph import _GRAPHVIZ_HELP, dot_image, graph_nodes, node_labels, to_dot
+from .graph import dot_image, graph_nodes, node_labels, to_dot
 from .network import NetworkExplanation, explain_network, network_cost_graph
+from .svg import layered_svg
 from .trace import BackwardStep, rule_terms
 
 __all__ = ["backward_pass_html", "series_gradient_names"]
@@ -70,40 +72,47 @@ def backward_pass_html(N: Any, X: Any, y: Any, precision: int = 4) -> str:
         ``data-node`` and ``data-op`` name the graph's nodes (``tk``, ``opk``:
         tensor ``%k`` and the op that made it, as in :func:`~tinygrad_nnd.viz.to_dot`).
 
-    Raises
-    ------
-    RuntimeError
-        If Graphviz's ``dot`` program, which draws the graph, is not installed
-        (the message says how to install it).
+    Notes
+    -----
+    The graph is drawn by Graphviz's ``dot`` program where it is installed, and
+    otherwise by :func:`~tinygrad_nnd.viz.svg.layered_svg` (a plainer layout; the
+    page then says how to install Graphviz).
     """
-    if shutil.which("dot") is None:
-        raise RuntimeError(f"backward_pass_html: the page's cost graph is drawn by Graphviz, and {_GRAPHVIZ_HELP}")
     explanation = explain_network(N, X, y)
     J = network_cost_graph(N, *N.check_data(X, y))
     nodes = graph_nodes(J)
     labels = node_labels(nodes)
-    svg = _inline_svg(dot_image(to_dot(J), "svg").decode("utf-8"))
+    if shutil.which("dot"):
+        svg = _inline_svg(dot_image(to_dot(J), "svg").decode("utf-8"))
+    else:
+        svg = _inline_svg(layered_svg(J)) + _NO_GRAPHVIZ
     return _page(explanation, nodes, labels, svg, precision)
 
 
 # ----------------------------------------------------------------------------- building the page
 
 
+_NO_GRAPHVIZ = (
+    '\n<p class="note">Drawn without Graphviz, which lays graphs out better: install it '
+    "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; conda: conda install graphviz) "
+    "and write the page again.</p>"
+)
+
 #: The smallest zoom at which the graph is shown; a wider graph scrolls sideways instead.
 MIN_GRAPH_ZOOM = 0.5
 
 
 def _inline_svg(svg: str) -> str:
-    """Graphviz's SVG document as an element to put in HTML: no XML prolog or doctype.
+    """An SVG document as an element to put in HTML: no XML prolog or doctype, and a smallest width.
 
     The drawing is fitted to the page's width, but not below :data:`MIN_GRAPH_ZOOM`
     of its own size (Graphviz gives it in points, 4/3 of a CSS pixel), where the
-    labels would be too small to read.
+    labels would be too small to read; a wider graph scrolls.
     """
     svg = svg[svg.index("<svg") :].strip()
-    width = re.match(r'<svg width="([\d.]+)pt"', svg)
+    width = re.match(r'<svg[^>]*?\swidth="([\d.]+)(pt)?"', svg)
     if width:
-        min_px = float(width.group(1)) * 4 / 3 * MIN_GRAPH_ZOOM
+        min_px = float(width.group(1)) * (4 / 3 if width.group(2) else 1) * MIN_GRAPH_ZOOM
         svg = f'<svg style="min-width: {min_px:.0f}px"' + svg[len("<svg") :]
     return svg
 
