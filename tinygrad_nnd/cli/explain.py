@@ -61,10 +61,10 @@ def run(args: argparse.Namespace) -> int:
     N = build_network(args, data)
     explanation = explain_network(N, X, y)
     page = None
-    if out is not None:  # made before anything is printed, so that a missing Graphviz stops all
+    if out is not None:  # made before anything is printed, so that a failing Graphviz stops all
         try:
             page = backward_pass_html(N, X, y, precision=args.precision)
-        except RuntimeError as error:  # Graphviz missing or failing: one line, exit status 2
+        except RuntimeError as error:  # Graphviz failing (a missing one is drawn around): one line, exit status 2
             raise CLIError(str(error)) from None
     print(explanation.format(precision=args.precision))
     if out is not None and page is not None:
