@@ -23,8 +23,8 @@ delta_2 of Part IV. Exit status 1 if they disagree.
 
 With --html FILE it writes the same walk-through as one web page to step
 through in a browser (previous/next, arrow keys), the current node highlighted
-in the cost graph; the page needs no network. Drawing the graph needs
-Graphviz's 'dot' program.
+in the cost graph; the page needs no network. Graphviz's 'dot' program draws
+the graph where it is installed; otherwise a plainer layout of our own does.
 """
 
 
