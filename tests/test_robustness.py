@@ -51,34 +51,36 @@ OUTPUTS = {  # command line writing OUT, and the kind of file it writes
     "train": (["train", "--quiet", "--maxiter", "2", "--save"], "model"),
     "graph": (["graph", "--format", "dot", "--out"], "graph"),
 }
+#: Refusals come before any work, so explain --html (which needs Graphviz to succeed) is checked too.
+REFUSING = {**OUTPUTS, "explain": (["explain", "--html"], "html")}
 
 
-@pytest.mark.parametrize("command", sorted(OUTPUTS))
+@pytest.mark.parametrize("command", sorted(REFUSING))
 @pytest.mark.parametrize("force", [[], ["--force"]])
 def test_a_symlink_is_never_written_through_or_replaced(capsys, tmp_path: Path, command: str, force: list[str]) -> None:
     target = tmp_path / "target.txt"
     target.write_text("someone's file")
     link = tmp_path / "link"
     link.symlink_to(target)
-    argv, _ = OUTPUTS[command]
+    argv, _ = REFUSING[command]
     assert_refused(capsys, [*argv, str(link), *force], str(link), "symbolic link")
     assert link.is_symlink() and target.read_text() == "someone's file"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
-@pytest.mark.parametrize("command", sorted(OUTPUTS))
+@pytest.mark.parametrize("command", sorted(REFUSING))
 def test_a_named_pipe_is_never_replaced(capsys, tmp_path: Path, command: str) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    argv, _ = OUTPUTS[command]
+    argv, _ = REFUSING[command]
     assert_refused(capsys, [*argv, str(fifo), "--force"], str(fifo), "named pipe", "not a regular file")
     assert fifo.exists() and not fifo.is_file()
 
 
 @pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
-@pytest.mark.parametrize("command", sorted(OUTPUTS))
+@pytest.mark.parametrize("command", sorted(REFUSING))
 def test_dev_null_is_never_replaced(capsys, command: str) -> None:
-    argv, _ = OUTPUTS[command]
+    argv, _ = REFUSING[command]
     assert_refused(capsys, [*argv, "/dev/null", "--force"], "/dev/null", "character device")
     assert Path("/dev/null").is_char_device()
 
@@ -108,8 +110,10 @@ def test_demo_force_replaces_only_png_figures(capsys, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("force", [[], ["--force"]])
-def test_graph_never_overwrites_the_data_it_reads(capsys, data: Path, force: list[str]) -> None:
-    line = assert_refused(capsys, ["graph", "--data", str(data), "--out", str(data), *force], "would overwrite the --data file")
+@pytest.mark.parametrize("output", ["--out", "--html"])
+def test_graph_and_explain_never_overwrite_the_data_they_read(capsys, data: Path, force: list[str], output: str) -> None:
+    command = "graph" if output == "--out" else "explain"
+    line = assert_refused(capsys, [command, "--data", str(data), output, str(data), *force], "would overwrite the --data file")
     assert str(data) in line and data.read_text() == GOOD_CSV
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from .. import datasets
 from ..csvdata import CSVDataError, CSVTable, read_csv, separator_hint
 from .errors import CLIError
-from .output import plural
+from ..text import plural
 
 __all__ = [
     "BUILTIN_DATA",

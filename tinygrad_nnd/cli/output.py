@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from ..io import is_model_file
 from ..text import format_table, plural
+from .data import BUILTIN_DATA
 from .errors import CLIError
 
 __all__ = [
@@ -108,7 +109,7 @@ def check_new_file(
         raise CLIError(f"{option} {text} names a folder, not a file; give a file name (e.g. {Path(text) / _EXAMPLE_NAME[kind]})")
     target = path.parent.resolve() / path.name  # "new/../m.npz" is m.npz, though "new" does not exist yet
     for source_option, source in (sources or {}).items():
-        if source is not None and source not in _BUILTIN_DATA and same_file(target, Path(source)):
+        if source is not None and source not in BUILTIN_DATA and same_file(target, Path(source)):
             raise CLIError(f"{option} {text} would overwrite the {source_option} file {source}; choose another name")
     try:
         status = os.lstat(target)
@@ -123,7 +124,6 @@ def check_new_file(
 
 
 _EXAMPLE_NAME = {"model": "model.npz", "figure": "figure.png", "graph": "graph.dot", "html": "page.html"}
-_BUILTIN_DATA = ("sleep", "iris")
 
 
 def _check_replaceable(path: Path, status: os.stat_result, force: bool, kind: str) -> None:
