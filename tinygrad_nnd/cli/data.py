@@ -1,4 +1,4 @@
-"""The data behind ``--data``: built-in sets and CSV files, their scaling, splits and sidecar file.
+"""The data behind ``--data``: built-in sets and CSV files, their scaling, splits and preprocessing.
 
 Scaling follows the series: every input column is divided by its largest
 absolute value in the *training* rows (``X / X.max(axis=0)`` for the positive
@@ -341,7 +341,7 @@ _SIDECAR_VERSION = 1
 
 
 def sidecar_path(model_path: str | os.PathLike[str]) -> Path:
-    """Where models saved before version 0.1's single-file format kept their preprocessing: ``model.npz.preprocessing.json``."""
+    """Where models saved by earlier versions kept their preprocessing: ``model.npz.preprocessing.json``."""
     model_path = Path(model_path)
     return model_path.with_name(model_path.name + ".preprocessing.json")
 
