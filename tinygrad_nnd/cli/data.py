@@ -24,8 +24,8 @@ import numpy as np
 
 from .. import datasets
 from ..csvdata import CSVDataError, CSVTable, read_csv, separator_hint
-from .errors import CLIError
 from ..text import plural
+from .errors import CLIError
 
 __all__ = [
     "BUILTIN_DATA",
