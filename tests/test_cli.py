@@ -482,6 +482,19 @@ def test_graph_renders_svg_with_graphviz(cli, tmp_path: Path) -> None:  # pragma
     assert "<svg" in out.read_text()
 
 
+def test_explain_code_prints_the_compiled_gradient_beside_the_series_chain_rule(cli) -> None:
+    """--code: the source N.cost_and_gradients runs, the series' cost_function_prime, and the matching lines."""
+    result = cli("explain", "--code")
+    assert result.code == 0, result.err
+    for line in ("dJ_dz_3 = dJ_dy_hat * y_hat * (1.0 - y_hat)", "dJ_dW_2 = a_2.T @ dJ_dz_3", "dJ_dW_1 = X.T @ dJ_dz_2"):
+        assert f"    {line}  #" in result.out
+    assert "delta_2 = np.dot(delta_3, self.W_2.T) * sigmoid_prime(self.z_2)" in result.out
+    assert re.search(r"^  dJ_dz_3 +is  delta_3$", result.out, flags=re.M)
+    assert re.search(r"^  dJ_dz_2 +is  delta_2$", result.out, flags=re.M)
+    deeper = cli("explain", "--code", "--layers", "2,4,3,1")
+    assert deeper.code == 0 and re.search(r"^  dJ_dz_4 +is  delta_4$", deeper.out, flags=re.M)
+
+
 def test_explain_walks_the_backward_pass(cli) -> None:
     result = cli("explain")
     assert result.code == 0, result.err

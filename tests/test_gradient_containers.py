@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_nnd import Tensor, grad, gradients, hvp, value_and_grad
-from tinygrad_nnd.engine.tape import Tape
+from compiled_graph import compiled
 from tinygrad_nnd.testing import broadcastable_shape_pairs, shapes
 
 DTYPES = [np.float64, np.float32]
@@ -166,18 +166,18 @@ def test_hvp_of_a_linear_or_constant_function_is_zeros_of_xs_shape_and_dtype(dty
     assert_gradient(hvp(lambda t: Tensor(1.0) + 0.0 * t.sum())(x, v), np.zeros(shape), dtype)
 
 
-# ---------------------------------------------------------------- the replayed tape
+# ---------------------------------------------------------------- a compiled graph
 
 
 @given(pair=broadcastable_shape_pairs(), data=st.data())
-def test_a_tape_returns_a_one_element_result_and_gradients_of_each_inputs_shape(pair, data):
-    """Tape.value_and_grad: the result as a one-element array of the root's shape, and per input a float64
+def test_a_compiled_graph_returns_a_one_element_result_and_gradients_of_each_inputs_shape(pair, data):
+    """A compiled program: the result as a one-element array of the root's shape, and per input a float64
     ndarray of its shape (b is broadcast against a: its gradient is summed back)."""
     a = data.draw(integer_arrays(pair[0], np.float64), label="a")
     b = data.draw(integer_arrays(pair[1], np.float64), label="b")
     ta, tb = Tensor(np.zeros_like(a), requires_grad=True), Tensor(np.zeros_like(b), requires_grad=True)
-    tape = Tape((ta * tb).sum(), [ta, tb])
-    J, (ga, gb) = tape.value_and_grad([a, b])
+    program = compiled((ta * tb).sum(), [ta, tb])
+    J, (ga, gb) = program([a, b])
     full = np.broadcast_shapes(a.shape, b.shape)
     assert type(J) is np.ndarray and J.shape == () and (np.broadcast_to(a, full) * b).sum() == J
     assert_gradient(ga, sum_to_shape(np.broadcast_to(b, full), a.shape), np.float64)

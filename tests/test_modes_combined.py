@@ -1,7 +1,7 @@
 """The modes (no_grad, enable_grad, detect_anomaly) combined with each other and with higher-order derivatives.
 
 Each mode is tested on its own elsewhere; here they meet: a second-order graph
-asked for inside ``no_grad()``, a Hessian-vector product or a replayed tape
+asked for inside ``no_grad()``, a Hessian-vector product or a compiled graph
 inside ``detect_anomaly()`` with finite values (where the checked code path
 must give exactly what the unchecked one gives), nested blocks that must each
 restore what they found.
@@ -31,7 +31,7 @@ from tinygrad_nnd import (
     no_grad,
 )
 from tinygrad_nnd.engine.modes import state
-from tinygrad_nnd.engine.tape import Tape
+from compiled_graph import compiled
 from tinygrad_nnd.testing import floats_arrays, shapes
 
 RTOL = 1e-12
@@ -163,12 +163,12 @@ def test_backward_inside_detect_anomaly_with_finite_values_equals_backward_outsi
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 5))
-def test_the_replayed_tape_inside_detect_anomaly_gives_what_it_gives_outside(seed, n_rows):
-    """The replay's checked forward and backward (finite values) give exactly the unchecked cost and gradients."""
+def test_the_compiled_network_inside_detect_anomaly_gives_what_it_gives_outside(seed, n_rows):
+    """The compiled cost's checked forward and backward (finite values) give exactly the unchecked cost and gradients."""
     rng = np.random.default_rng(seed)
     N = NeuralNetwork(seed=seed % 1000)
     X, y = rng.random((n_rows, 2)), rng.random((n_rows, 1))
-    J, gradient = N.cost_and_gradients(X, y)  # records, then replays below
+    J, gradient = N.cost_and_gradients(X, y)  # traces and compiles, then reuses the program below
     J_again, gradient_again = N.cost_and_gradients(X, y)
     with detect_anomaly():
         J_checked, gradient_checked = N.cost_and_gradients(X, y)
@@ -178,22 +178,22 @@ def test_the_replayed_tape_inside_detect_anomaly_gives_what_it_gives_outside(see
     np.testing.assert_allclose(gradient_checked, N.compute_gradients_by_hand(X, y), rtol=1e-10)
 
 
-def test_a_tape_backward_anomaly_names_the_op_and_its_input_shapes():
-    """An inf made by a rule in the replay's backward (sqrt at 0) raises, naming pow and the shape it read."""
+def test_a_compiled_backward_anomaly_names_the_op_and_its_input_shapes():
+    """An inf made by a rule in the compiled backward (sqrt at 0) raises, naming pow and the shape it read."""
     w = Tensor(np.ones(3), requires_grad=True)
-    tape = Tape((w**0.5).sum(), [w])
+    program = compiled((w**0.5).sum(), [w])
     with detect_anomaly(), pytest.raises(AnomalyError, match=r"^pow backward produced inf \(input shapes \(3,\)\)$"):
-        tape.value_and_grad([np.array([1.0, 0.0, 4.0])])
+        program([np.array([1.0, 0.0, 4.0])])
 
 
-def test_a_tape_forward_anomaly_names_the_op_and_its_input_shapes():
-    """An inf made in the replay's forward (log of a 0 that data * w made) raises, naming log and its input shape."""
+def test_a_compiled_forward_anomaly_names_the_op_and_its_input_shapes():
+    """An inf made in the compiled forward (log of a 0 that data * w made) raises, naming log and its input shape."""
     w = Tensor(np.ones(2), requires_grad=True)
     data = Tensor(np.ones((3, 2)))
-    tape = Tape((data * w).log().sum(), [w], [data])
+    program = compiled((data * w).log().sum(), [w], [data])
     message = r"^log forward produced inf \(input shapes \(3, 2\)\)$"
     with detect_anomaly(), pytest.raises(AnomalyError, match=message):
-        tape.value_and_grad([np.array([1.0, 0.0])], [np.ones((3, 2))])
+        program([np.array([1.0, 0.0])], [np.ones((3, 2))])
 
 
 def test_detect_anomaly_inside_detect_anomaly_stays_on_until_the_outer_block_ends():

@@ -278,6 +278,10 @@ def build(
     CompileError
         If an op of the graph has no code templates.
     """
+    if any(leaf._op is not None for leaf in list(wrt) + list(data)):
+        raise ValueError("compile: every argument must be a leaf (a Tensor no recorded op made)")
+    if gradient and root.data.size != 1:
+        raise ValueError(f"compile: a gradient needs a result with one element, got shape {root.shape}")
     b = _Builder()
     var: dict[Tensor, str] = {}
     arguments: list[str] = []
@@ -289,6 +293,7 @@ def build(
     wanted = set(wrt)
     depends: set[Tensor] = set()  # nodes whose value depends on a leaf of `wrt`
     number: dict[Tensor, int] = {}  # ops numbered 1, 2, ... in the order they run, for names
+    bound: dict[Tensor, dict[str, str]] = {}  # per node: template field -> the bound constant's name
     for node in order:
         if node in var:
             continue
@@ -306,15 +311,15 @@ def build(
             depends.add(node)
         shapes = tuple(p.data.shape for p in node._parents)
         forward, _, params = _templates(op, shapes, node.data.shape)
-        fields = dict(zip(("a", "b"), inputs))
-        fields.update({key: b.constant(f"{key}_{k}", value) for key, value in params.items()})
+        bound[node] = {key: b.constant(f"{key}_{k}", value) for key, value in params.items()}
+        fields = {**dict(zip(("a", "b"), inputs)), **bound[node]}
         target = b.name(node.name or ("J" if node is root else None), f"{op.name}_{k}")
         var[node] = target
         b.emit(target, forward.format(**fields), op.name, (op.name, "forward", shapes), node.data, "forward")
     J = var[root] if root in var and root._op is not None else "J"
     outputs = [var[root]]
     if gradient:
-        outputs += _backward(b, root, order, var, number, wrt, depends, J)
+        outputs += _backward(b, root, order, var, bound, wrt, depends, J)
     statements = _eliminate_dead_code(b.statements, outputs)
     statements = _lower(b, statements)
     statements = _eliminate_dead_code(statements, outputs)
@@ -375,7 +380,7 @@ def _backward(
     root: Tensor,
     order: list[Tensor],
     var: dict[Tensor, str],
-    number: dict[Tensor, int],
+    bound: dict[Tensor, dict[str, str]],
     wrt: Sequence[Tensor],
     depends: set[Tensor],
     J: str,
@@ -401,7 +406,7 @@ def _backward(
         shapes = tuple(p.data.shape for p in node._parents)
         _, backward, params = _templates(op, shapes, node.data.shape)
         fields = {"g": g, "out": var[node], **dict(zip(("a", "b"), (var[p] for p in node._parents)))}
-        fields.update({key: b.constant(f"{key}_{number[node]}", value) for key, value in params.items()})
+        fields.update(bound[node])
         for i, p in enumerate(node._parents):
             if p not in carries:
                 continue
@@ -577,4 +582,5 @@ def _returned(b: _Builder, statements: list[Statement], name: str, as_float: boo
     fresh = next((s.fresh and s.buffer is None for s in statements if s.target == name), False)
     if dtype is not None and np.result_type(b.values[name]) != dtype:
         return f"np.array({name}, dtype={b.constant('dtype', dtype)})"
-    return name if fresh and isinstance(b.values[name], np.ndarray) else f"np.array({name})"
+    # Arithmetic on 0-d arrays gives NumPy scalars: those come back as 0-d arrays, like the eager results.
+    return name if fresh and np.ndim(b.values[name]) > 0 else f"np.array({name})"

@@ -75,10 +75,6 @@ class Op:
 
     name: ClassVar[str]
     n_inputs: ClassVar[int] = 1
-    #: Whether ``backward`` reads the input arrays / the output array. A replayed
-    #: graph (:class:`~tinygrad_nnd.engine.tape.Tape`) frees values no rule reads.
-    saves_inputs: ClassVar[bool] = True
-    saves_output: ClassVar[bool] = True
     #: The forward and backward rules as code templates (see the module docstring).
     forward_code: ClassVar[str | None] = None
     backward_code: ClassVar[tuple[str, ...] | None] = None
@@ -162,8 +158,6 @@ class Add(Op):
     name = "add"
     n_inputs = 2
     broadcasts = True
-    saves_inputs = False
-    saves_output = False
     __slots__ = ()
     forward_code = "{a} + {b}"
     backward_code = ("{g}", "{g}")
@@ -181,8 +175,6 @@ class Sub(Op):
     name = "sub"
     n_inputs = 2
     broadcasts = True
-    saves_inputs = False
-    saves_output = False
     __slots__ = ()
     forward_code = "{a} - {b}"
     backward_code = ("{g}", "-{g}")
@@ -200,7 +192,6 @@ class Mul(Op):
     name = "mul"
     n_inputs = 2
     broadcasts = True
-    saves_output = False
     __slots__ = ()
     forward_code = "{a} * {b}"
     backward_code = ("{g} * {b}", "{g} * {a}")
@@ -238,7 +229,6 @@ class MatMul(Op):
 
     name = "dot"
     n_inputs = 2
-    saves_output = False
     __slots__ = ()
     forward_code = "{a} @ {b}"
     backward_code = ("{g} @ {b}.T", "{a}.T @ {g}")
@@ -287,8 +277,6 @@ class Neg(Op):
     """``c = -a``;  dc/da = -1."""
 
     name = "neg"
-    saves_inputs = False
-    saves_output = False
     __slots__ = ()
     forward_code = "-{a}"
     backward_code = ("-{g}",)
@@ -304,7 +292,6 @@ class Pow(Op):
     """``c = a ** p`` for a constant scalar ``p``;  dc/da = p * a**(p - 1)."""
 
     name = "pow"
-    saves_output = False
     __slots__ = ("exponent",)
     forward_code = "{a} ** {exponent}"
     backward_code = ("{g} * ({exponent} * {a} ** ({exponent} - 1))",)
@@ -336,7 +323,6 @@ class Square(Op):
     """``c = a ** 2``;  dc/da = 2a."""
 
     name = "square"
-    saves_output = False
     __slots__ = ()
     forward_code = "{a} * {a}"
     backward_code = ("{g} * (2.0 * {a})",)
@@ -352,7 +338,6 @@ class Exp(Op):
     """``c = e ** a``;  dc/da = e ** a = c."""
 
     name = "exp"
-    saves_inputs = False
     __slots__ = ()
     forward_code = "np.exp({a})"
     backward_code = ("{g} * {out}",)
@@ -368,7 +353,6 @@ class Log(Op):
     """Natural logarithm ``c = ln(a)``;  dc/da = 1/a. Refuses negative inputs."""
 
     name = "log"
-    saves_output = False
     __slots__ = ()
     forward_code = "np.log({a})"
     backward_code = ("{g} / {a}",)
@@ -387,7 +371,6 @@ class Tanh(Op):
     """``c = tanh(a)``;  dc/da = 1 - tanh(a)**2 = 1 - c**2."""
 
     name = "tanh"
-    saves_inputs = False
     __slots__ = ()
     forward_code = "np.tanh({a})"
     backward_code = ("{g} * (1.0 - {out} * {out})",)
@@ -410,19 +393,17 @@ class Sigmoid(Op):
     """
 
     name = "sigmoid"
-    saves_inputs = False
     __slots__ = ()
     forward_code = "expit({a})"
-    backward_code = ("(1.0 - {out}) * {out} * {g}",)
+    backward_code = ("{g} * {out} * (1.0 - {out})",)
 
     def forward(self, a):
         return expit(a)
 
     def backward(self, g, out, a):
-        if _is_array(g):  # the same formula, updating one temporary in place: two fewer full-size arrays
-            slope = 1.0 - out
-            slope *= out
-            slope *= g
+        if _is_array(g):  # the same formula, g * c first: compiled, g's buffer and then c's are reused in place
+            slope = g * out
+            slope *= 1.0 - out
             return (slope,)
         return (g * (out * (1.0 - out)),)
 
@@ -436,7 +417,6 @@ class Relu(Op):
     """
 
     name = "relu"
-    saves_inputs = False
     __slots__ = ()
     forward_code = "np.maximum({a}, 0.0)"
     backward_code = ("{g} * ({out} > 0)",)
@@ -458,8 +438,6 @@ class Step(Op):
     """Heaviside step ``c = 1 where a > 0, else 0`` (relu's derivative);  dc/da = 0."""
 
     name = "step"
-    saves_inputs = False
-    saves_output = False
     __slots__ = ()
     forward_code = "np.greater({a}, 0).astype({a}.dtype)"
     backward_code = ("{g} * 0.0",)
@@ -503,7 +481,6 @@ class Sum(Op):
     """``c = sum(a, axis)``;  each summed element gets the gradient of its sum."""
 
     name = "sum"
-    saves_output = False
     __slots__ = ("axis", "keepdims")
     forward_code = "np.add.reduce({a}, axis={axis}, keepdims={keepdims})"
     backward_code = ("np.broadcast_to({g}.reshape({kept_shape}), {a_shape})",)
@@ -529,7 +506,6 @@ class Mean(Sum):
     """``c = mean(a, axis) = sum(a, axis) / n``;  each of the ``n`` averaged elements gets ``g / n``."""
 
     name = "mean"
-    saves_output = True  # n is read from the output's size
     __slots__ = ()
     forward_code = "np.mean({a}, axis={axis}, keepdims={keepdims})"
     backward_code = ("np.broadcast_to({g}.reshape({kept_shape}), {a_shape}) / {n}",)
@@ -556,8 +532,6 @@ class BroadcastTo(Op):
     """``c = broadcast_to(a, shape)``; the gradient is summed back by :func:`unbroadcast`."""
 
     name = "broadcast_to"
-    saves_inputs = False
-    saves_output = False
     __slots__ = ("shape",)
     forward_code = "np.broadcast_to({a}, {shape})"
     backward_code = ("{g}",)
@@ -576,7 +550,6 @@ class Reshape(Op):
     """``c = a.reshape(shape)``;  the gradient is reshaped back."""
 
     name = "reshape"
-    saves_output = False
     __slots__ = ("shape",)
     forward_code = "{a}.reshape({shape})"
     backward_code = ("{g}.reshape({a_shape})",)
@@ -600,7 +573,6 @@ class Transpose(Op):
     """``c = a.transpose(axes)`` (reversed axes by default);  the gradient is transposed back."""
 
     name = "transpose"
-    saves_output = False
     __slots__ = ("axes",)
     forward_code = "np.transpose({a}, {axes})"
     backward_code = ("{g}.transpose({inverse})",)
@@ -633,7 +605,6 @@ class GetItem(Op):
     """
 
     name = "getitem"
-    saves_output = False
     __slots__ = ("index",)
     forward_code = "{a}[{index}]"
     backward_code = ("scatter_add({g}, {index}, {a_shape})",)
@@ -675,8 +646,6 @@ class ScatterAdd(Op):
     """``c = zeros(shape); c[index] += a``: the adjoint of :class:`GetItem`, whose gradient is ``g[index]``."""
 
     name = "scatter_add"
-    saves_inputs = False
-    saves_output = False
     __slots__ = ("index", "shape")
     forward_code = "scatter_add({a}, {index}, {shape})"
     backward_code = ("{g}[{index}]",)

@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Tensor, enable_grad
-from ..engine.tape import Tape
+from ..engine import Tensor, jit
+from ..engine.compiler import Program, build
+from ..engine.jit import Jitted, trace
 from .activations import sigmoid, sigmoid_prime
 
 #: The initial weights :class:`NeuralNetwork` can draw (its ``init``).
@@ -268,11 +269,32 @@ class NeuralNetwork:
         graph ops, so :func:`~tinygrad_nnd.value_and_grad` and
         :func:`~tinygrad_nnd.hvp` of this function work directly on the vector.
         """
+        X, y = self.check_data(X, y)
+        return self._cost_of_params(params, X, y)
+
+    def _cost_of_params(self, params: Tensor, X: Any, y: Any) -> Tensor:
+        """:meth:`cost_of_params` without the data checks (``X`` and ``y`` may be traced Tensors)."""
         weights, start = [], 0
-        for n_in, n_out in self._weight_shapes():
-            weights.append(params[start : start + n_in * n_out].reshape(n_in, n_out))
+        for l, (n_in, n_out) in enumerate(self._weight_shapes(), start=1):
+            W = params[start : start + n_in * n_out].reshape(n_in, n_out)
+            W.name = f"W_{l}"
+            weights.append(W)
             start += n_in * n_out
-        return self.cost_tensor(X, y, weights)
+        return self._cost(X, y, weights)
+
+    def hessian_vector_product(self, params: Any, v: Any, X: Any, y: Any) -> np.ndarray:
+        """``H(params) @ v`` for the cost, exact, compiled (:func:`~tinygrad_nnd.jit` of :meth:`cost_of_params`).
+
+        SciPy's ``hessp=``: the :class:`Trainer` uses it for Newton-CG and the trust-region methods.
+        """
+        X, y = self.check_data(X, y)
+        key = (self.layer_sizes, self.Lambda, self.mean_cost)
+        cached = getattr(self, "_jitted_cost", None)  # (key, jitted), replaced as one: safe for threads
+        if cached is None or cached[0] != key:
+            cached = (key, jit(self._cost_of_params))
+            self._jitted_cost = cached
+        jitted: Jitted = cached[1]
+        return jitted.hvp(params, v, X, y)
 
     # ---------------------------------------------------------------- gradients
 
@@ -283,26 +305,35 @@ class NeuralNetwork:
     def cost_and_gradients(self, X: Any, y: Any) -> tuple[float, np.ndarray]:
         """``(J, dJ/dW)`` from one forward and one backward pass (the gradient flattened).
 
-        The graph of the cost is recorded once per data shape and replayed on the
-        current weights and data (:class:`~tinygrad_nnd.engine.tape.Tape`): the
-        cost has no branches, so every call would record the same graph again.
+        The cost is traced once per data shape and compiled into one NumPy
+        function of the weights and the data (see :meth:`cost_and_gradients_source`):
+        the cost has no branches, so every call would record the same graph again.
         """
         X, y = self.check_data(X, y)
-        J, gradients = self._cost_tape(X, y).value_and_grad(self.weights, [X, y])
-        return float(J.reshape(())), np.concatenate([g.ravel() for g in gradients])
+        J, *gradients = self._compiled_cost(X, y)(*self.weights, X, y)
+        return J, np.concatenate([g.ravel() for g in gradients])
 
-    def _cost_tape(self, X: np.ndarray, y: np.ndarray) -> Tape:
-        """The recorded graph of the cost for data of these shapes (recorded on first use)."""
-        key = (self.layer_sizes, self.Lambda, self.mean_cost, X.shape, y.shape)
-        cached = getattr(self, "_tape", None)  # (key, tape), replaced as one: safe for threads
+    def cost_and_gradients_source(self, X: Any, y: Any) -> str:
+        """The Python source that :meth:`cost_and_gradients` runs for data of these shapes.
+
+        Its backward half is the series' chain rule, derived: ``dJ_dz_3`` is
+        ``delta_3``, ``dJ_dz_2`` is ``delta_2``, ``dJ_dW_2 = a_2.T @ dJ_dz_3``.
+        """
+        X, y = self.check_data(X, y)
+        return self._compiled_cost(X, y).source
+
+    def _compiled_cost(self, X: np.ndarray, y: np.ndarray) -> Program:
+        """The compiled cost and gradient for data of these shapes and dtypes (traced on first use)."""
+        key = (self.layer_sizes, self.Lambda, self.mean_cost, X.shape, X.dtype, y.shape, y.dtype)
+        cached = getattr(self, "_program", None)  # (key, program), replaced as one: safe for threads
         if cached is not None and cached[0] == key:
             return cached[1]
         weights = [Tensor(W, requires_grad=True, name=f"W_{l}") for l, W in enumerate(self.weights, start=1)]
         X_t, y_t = Tensor(X, name="X"), Tensor(y, name="y")
-        with enable_grad():  # record even when called inside no_grad()
-            tape = Tape(self._cost(X_t, y_t, weights), weights, [X_t, y_t])
-        self._tape = (key, tape)
-        return tape
+        root = trace(lambda: self._cost(X_t, y_t, weights), [X_t, y_t])
+        program = build(root, weights, [X_t, y_t], gradient=True, value_as_float=True)
+        self._program = (key, program)
+        return program
 
     def cost_function_prime(self, X: Any, y: Any) -> tuple[np.ndarray, ...]:
         """The gradient by the series' hand-written chain rule (Part IV), one matrix per layer.

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..engine import hvp
 from .network import NeuralNetwork
 
 if TYPE_CHECKING:
@@ -163,7 +162,7 @@ class Trainer:
 
     def hessian_vector_product(self, params: np.ndarray, v: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``H(params) @ v`` for the cost, exact, from the engine (SciPy's ``hessp``)."""
-        return hvp(self.N.cost_of_params)(params, v, X, y)
+        return self.N.hessian_vector_product(params, v, X, y)
 
     def train(
         self,
