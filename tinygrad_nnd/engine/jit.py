@@ -220,7 +220,7 @@ def jit(f: ScalarFunction) -> Jitted:
         # backward: dJ_dv is dJ/dv
         dJ_dsub_3 = dJ_dsquare_4 * (2.0 * sub_3)  # square: dc/da = 2a
         dJ_dsigmoid_2 = -dJ_dsub_3  # sub: dc/db = -1
-        dJ_ddot_1 = (1.0 - sigmoid_2) * sigmoid_2 * dJ_dsigmoid_2  # sigmoid: dc/da = c * (1 - c)
+        dJ_ddot_1 = dJ_dsigmoid_2 * sigmoid_2 * (1.0 - sigmoid_2)  # sigmoid: dc/da = c * (1 - c)
         dJ_dw = X.T @ dJ_ddot_1  # dot: dJ/db = a.T @ g
         return J.item(), dJ_dw
     <BLANKLINE>
