@@ -38,7 +38,7 @@ def test_compiled_cost_and_gradient_equal_a_freshly_recorded_graph_at_every_new_
         J_fresh = N.cost_tensor(X, y, weights)
         fresh = np.concatenate([g.ravel() for g in gradients(J_fresh, weights)])
         # The same NumPy operations on the same arrays in the same order: equal to the last bit.
-        assert J == float(J_fresh.data)
+        assert float(J_fresh.data) == J
         np.testing.assert_array_equal(gradient, fresh)
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from compiled_graph import compiled
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_nnd import Tensor, grad, gradients, hvp, value_and_grad
-from compiled_graph import compiled
 from tinygrad_nnd.testing import broadcastable_shape_pairs, shapes
 
 DTYPES = [np.float64, np.float32]

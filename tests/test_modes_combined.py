@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from compiled_graph import compiled
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,7 +32,6 @@ from tinygrad_nnd import (
     no_grad,
 )
 from tinygrad_nnd.engine.modes import state
-from compiled_graph import compiled
 from tinygrad_nnd.testing import floats_arrays, shapes
 
 RTOL = 1e-12

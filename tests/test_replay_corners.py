@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from compiled_graph import compiled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_nnd import OPS, Tensor, gradients
-from compiled_graph import compiled
 from tinygrad_nnd.testing import floats_arrays, op_inputs, shapes
 
 OP_NAMES = sorted(OPS)

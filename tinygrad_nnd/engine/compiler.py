@@ -404,7 +404,7 @@ def _backward(
         del pending[node]
         op = node._op
         shapes = tuple(p.data.shape for p in node._parents)
-        _, backward, params = _templates(op, shapes, node.data.shape)
+        _, backward, _ = _templates(op, shapes, node.data.shape)
         fields = {"g": g, "out": var[node], **dict(zip(("a", "b"), (var[p] for p in node._parents)))}
         fields.update(bound[node])
         for i, p in enumerate(node._parents):
