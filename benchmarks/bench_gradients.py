@@ -76,6 +76,7 @@ from bench_harness import (  # noqa: E402
     _no_log,
     benchmark_bfgs,
     benchmark_size,
+    measure_compile,
 )
 from bench_memory import MEMORY_KEYS, measure_growth, measure_peak_memory  # noqa: E402
 from bench_report import machine_info, render_markdown  # noqa: E402
@@ -98,6 +99,7 @@ def run(quick: bool = False, log: Log = _no_log) -> list[Result]:
     results: list[Result] = []
     for name in settings.sizes:
         results += benchmark_size(SIZES[name], settings, log)
+    results += measure_compile(settings, log)
     results += benchmark_bfgs(settings, log)
     results += measure_peak_memory(settings, log)
     results += measure_growth(settings, log)

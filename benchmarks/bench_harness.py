@@ -16,11 +16,18 @@ from typing import Any
 import numpy as np
 from bench_contenders import (
     CONTENDERS,
+    JITTED,
+    NETWORK,
     NETWORK_SEED,
+    SIZES,
+    Call,
     Contender,
     Problem,
     Size,
     ValueAndGrad,
+    build_jit,
+    build_network,
+    build_value_and_grad,
     make_problem,
     numpy_value_and_grad,
 )
@@ -119,6 +126,14 @@ class BfgsResult(Timing):
 
 
 @dataclass
+class CompileResult(Timing):
+    """Trace and compile of the series' cost (tiny size) by one compiled contender: the first call, less a later one."""
+
+    contender: str
+    eager_call_s: float  # one eager value_and_grad call, timed in the same run, for scale
+
+
+@dataclass
 class PeakMemoryResult:
     """Peak traced memory of one call at one size."""
 
@@ -150,7 +165,7 @@ class TargetResult:
     note: str = ""
 
 
-Result = TimingResult | BfgsResult | PeakMemoryResult | GrowthResult | TargetResult
+Result = TimingResult | BfgsResult | CompileResult | PeakMemoryResult | GrowthResult | TargetResult
 Log = Callable[[str], None]
 
 
@@ -332,5 +347,37 @@ def benchmark_bfgs(settings: Settings, log: Log = _no_log) -> list[BfgsResult]:
             agreed=same,
         )
         result.record(timed[g], settings.bfgs_rounds)
+        results.append(result)
+    return results
+
+
+# ==================================================================== trace and compile
+
+
+def first_call_seconds(build: Callable[[], Call]) -> float:
+    """The first call of a freshly built contender (which traces and compiles) minus its second call."""
+    call = build()
+    start = time.perf_counter()
+    call()
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    call()
+    return max(first - (time.perf_counter() - start), 0.0)
+
+
+def measure_compile(settings: Settings, log: Log = _no_log) -> list[CompileResult]:
+    """Trace-and-compile time of the series' cost (tiny) for each compiled contender, over rounds."""
+    problem = make_problem(SIZES["tiny"])
+    log("trace and compile time")
+    eager = Timed(build_value_and_grad(problem))
+    eager.number = calibrate(eager, settings.block_seconds)
+    time_interleaved([eager], settings.rounds["tiny"])
+    eager_s = summarize(eager.samples)[0]
+    results = []
+    for key, build in ((JITTED, build_jit), (NETWORK, build_network)):
+        samples = [first_call_seconds(partial(build, problem)) for _ in range(settings.rounds["tiny"])]
+        result = CompileResult(contender=key, eager_call_s=eager_s)
+        result.median_s, result.iqr_s, result.min_s = summarize(samples)
+        result.number, result.rounds = 1, len(samples)
         results.append(result)
     return results

@@ -6,6 +6,7 @@ import contextlib
 import gc
 import tracemalloc
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from bench_contenders import (
@@ -13,6 +14,7 @@ from bench_contenders import (
     BEST,
     CONTENDER_BY_KEY,
     FORWARD,
+    JITTED,
     NETWORK,
     PLAIN,
     SEED,
@@ -26,7 +28,7 @@ from bench_harness import GrowthResult, Log, PeakMemoryResult, Settings, _no_log
 
 
 #: The contenders whose memory is measured: NumPy's buffers are traced, other libraries' are not.
-MEMORY_KEYS = (NETWORK, VALUE_AND_GRAD, SEED, BEST, PLAIN, FORWARD)
+MEMORY_KEYS = (NETWORK, JITTED, VALUE_AND_GRAD, SEED, BEST, PLAIN, FORWARD)
 
 
 @contextlib.contextmanager
@@ -42,16 +44,25 @@ def traced() -> Iterator[None]:
             tracemalloc.stop()
 
 
-def peak_traced_bytes(call: Callable[[], Any]) -> int:
-    """Peak ``tracemalloc`` memory during one call, above what was allocated before it."""
-    call()  # warm-up: first-call caches are not the call's working memory
+def peak_traced_bytes(build: Callable[[], Callable[[], Any]]) -> int:
+    """Peak ``tracemalloc`` memory of one call, plus what the contender keeps between calls.
+
+    The call is the second one (the first traces and compiles, which is not the
+    call's working memory); what the contender still holds after its first call
+    (a compiled program's buffers) is added, since the call needs it as much as
+    the arrays it allocates.
+    """
     gc.collect()
     with traced():
+        start, _ = tracemalloc.get_traced_memory()
+        call = build()
+        call()
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
-        before, _ = tracemalloc.get_traced_memory()
         call()
         _, peak = tracemalloc.get_traced_memory()
-    return peak - before
+    return max(held - start, 0) + peak - held
 
 
 def memory_growth(call: Callable[[], Any], warmup: int, calls: int) -> int:
@@ -93,9 +104,8 @@ def measure_peak_memory(settings: Settings, log: Log = _no_log) -> list[PeakMemo
     results = []
     for key in MEMORY_KEYS:
         contender = CONTENDER_BY_KEY[key]
-        call = contender.build(problem)
         with contender.context():
-            peak = peak_traced_bytes(call)
+            peak = peak_traced_bytes(partial(contender.build, problem))
         results.append(PeakMemoryResult(problem.size.name, key, peak))
     return results
 

@@ -15,6 +15,7 @@ from bench_contenders import (
     CONTENDER_BY_KEY,
     CONTENDERS,
     FORWARD,
+    JITTED,
     NETWORK,
     NETWORK_SEED,
     PLAIN,
@@ -145,6 +146,7 @@ def short_label(key: str) -> str:
     """A contender's name for target rows."""
     return {
         NETWORK: "`N.cost_and_gradients`",
+        JITTED: "`jit(cost)`",
         VALUE_AND_GRAD: "`value_and_grad`",
         SEED: "seed NumPy",
         BEST: "NumPy `s*(1-s)` in place",
@@ -287,7 +289,10 @@ def render_memory(results: Sequence[Result]) -> list[str]:
     return [
         f"## Peak memory of one call ({size}: {SIZES[size].describe()})",
         "",
-        "`tracemalloc` peak during the call (NumPy reports its buffers to it); inputs already allocated.",
+        (
+            "`tracemalloc` peak during the second call (NumPy reports its buffers to it), plus what the "
+            "contender still holds between calls (a compiled program's buffers); inputs already allocated."
+        ),
         "",
         *table(["contender", "peak traced", "vs NumPy `s*(1-s)`", "vs in-place NumPy"], rows, "lrrr"),
         "",

@@ -115,11 +115,10 @@ def test_internals_quotes_the_benchmark_report_as_committed():
         return float(match[1])
 
     quoted = {
-        "tiny: `N.cost_and_gradients` vs seed NumPy": f"about {ratio('tiny: `N.cost_and_gradients` vs seed NumPy'):.1f} times",
-        "tiny: `value_and_grad` vs seed NumPy": f"about {ratio('tiny: `value_and_grad` vs seed NumPy'):.1f} times",
+        "tiny, jit": f"about {ratio('tiny: `jit(cost)` vs NumPy `s*(1-s)`'):.1f} times",
+        "medium, jit": f"about {ratio('medium: `jit(cost)` vs NumPy `s*(1-s)`'):.1f} times",
         "BFGS seed problem": f"about {ratio('BFGS seed problem: autodiff vs chain rule, wall time'):.1f} times",
-        "peak memory, tape": f"about {ratio('large: peak memory, `N.cost_and_gradients` vs NumPy `s*(1-s)`'):.2f} times",
-        "peak memory, fresh graph": f"about {ratio('large: peak memory, `value_and_grad` vs NumPy `s*(1-s)`'):.2f} times",
+        "peak memory, network": f"about {ratio('large: peak memory, `N.cost_and_gradients` vs NumPy `s*(1-s)`'):.2f} times",
     }
     stale = {row: text for row, text in quoted.items() if text not in internals}
     assert not stale, f"docs/internals.md should say, from benchmarks/results.md: {stale}"
