@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import keyword
 import linecache
 import re
@@ -203,10 +204,16 @@ class _Builder:
         return target
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(expr: str) -> ast.Expression:
+    """``expr`` parsed once (the compiler asks several questions of each statement; callers must not mutate it)."""
+    return ast.parse(expr, mode="eval")
+
+
 def _names(expr: str, known: dict[str, Any]) -> tuple[str, ...]:
     """The variable names an expression reads (those of the program, not ``np`` or builtins)."""
     found = []
-    for node in ast.walk(ast.parse(expr, mode="eval")):
+    for node in ast.walk(_parsed(expr)):
         if isinstance(node, ast.Name) and node.id in known and node.id not in found:
             found.append(node.id)
     return tuple(found)
@@ -228,7 +235,7 @@ def _ufunc_call(node: ast.AST) -> str | None:
 
 def _is_fresh(expr: str) -> bool:
     """Whether an expression certainly makes a new array: its last operation is arithmetic."""
-    return _ufunc_call(ast.parse(expr, mode="eval").body) is not None
+    return _ufunc_call(_parsed(expr).body) is not None
 
 
 def _rule_comment(op: Op, i: int, template: str, root: str) -> str:
@@ -469,10 +476,10 @@ def _lower(b: _Builder, statements: list[Statement]) -> list[Statement]:
     result = []
     for s in statements:
         value = b.values[s.target]
-        tree = ast.parse(s.expr, mode="eval").body
-        if not _is_large(value) or _ufunc_call(tree) is None:
+        if not _is_large(value) or _ufunc_call(_parsed(s.expr).body) is None:
             result.append(s)
             continue
+        tree = ast.parse(s.expr, mode="eval").body  # a tree of its own: splitting rewrites it
         pieces: list[Statement] = []
 
         def split(node: ast.AST) -> ast.AST:
@@ -530,7 +537,7 @@ def _plan_buffers(
     plan: dict[str, int] = {}
     for i, s in enumerate(statements):
         value = b.values[s.target]
-        call = _ufunc_call(ast.parse(s.expr, mode="eval").body)
+        call = _ufunc_call(_parsed(s.expr).body)
         eligible = call is not None and _is_large(value) and s.target not in outputs
         if eligible and call == "np.matmul":
             eligible = all(np.ndim(b.values[r]) == 2 for r in s.reads)  # 2-D only: ``out=`` of 1-D products differs
@@ -563,7 +570,7 @@ def _plan_buffers(
 
 def _with_out(expr: str, buffer: str) -> str:
     """``expr`` (one ufunc operation) as a call that writes into ``buffer``: ``a - b`` -> ``np.subtract(a, b, out=_b0)``."""
-    node = ast.parse(expr, mode="eval").body
+    node = _parsed(expr).body
     call = _ufunc_call(node)
     if isinstance(node, ast.BinOp):
         args = [ast.unparse(node.left), ast.unparse(node.right)]
