@@ -6,13 +6,16 @@ Pick a profile with ``--hypothesis-profile=NAME``:
   what ``.ci/run`` uses.
 - ``dev``: few examples, for a quick run while editing.
 - ``thorough``: many examples, for a long hunt for counterexamples.
+- ``mutation``: ``ci``'s examples (the same derandomized draws) without shrinking a failure, which
+  only makes the report readable: a test fails under it exactly when it fails under ``ci``. For
+  mutmut (``[tool.mutmut]`` in pyproject.toml), which only needs to know *whether* a mutant fails.
 """
 
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 settings.register_profile(
     "ci",
@@ -22,6 +25,11 @@ settings.register_profile(
     deadline=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "mutation",
+    parent=settings.get_profile("ci"),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
 )
 settings.register_profile("dev", max_examples=15, deadline=None)
 settings.register_profile(
