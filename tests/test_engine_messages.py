@@ -1,0 +1,103 @@
+"""The engine's words: op descriptions in graph views, and the full text of its error messages.
+
+Other tests check that an error names the op and the shapes; these pin down the
+rest of the sentence where it carries information (which dimensions disagree,
+which function was called), and :meth:`Op.describe`, which graph views and
+error messages print. Found by mutation testing (tests/MUTATION.md): mutants
+that garbled these texts survived the suite.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from tinygrad_nnd import Tensor, grad, hvp, value_and_grad
+from tinygrad_nnd.engine.ops import Add, GetItem, Mean, Pow, Reshape, ScatterAdd, Sum, Transpose
+
+
+@pytest.mark.parametrize(
+    "op, text",
+    [
+        (Add(), "add"),
+        (Sum(), "sum"),
+        (Sum(axis=0), "sum(axis=0)"),
+        (Sum(keepdims=True), "sum(keepdims=True)"),
+        (Mean(axis=(0, 1), keepdims=True), "mean(axis=(0, 1), keepdims=True)"),
+        (Pow(2.0), "pow(exponent=2.0)"),
+        (Transpose(), "transpose"),
+        (Transpose((1, 0)), "transpose(axes=(1, 0))"),
+        (Reshape((2, 3)), "reshape(shape=(2, 3))"),
+        (GetItem(slice(1, 2)), "getitem(index=slice(1, 2, None))"),
+        (ScatterAdd(0, (2,)), "scatter_add(index=0, shape=(2,))"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_describe_shows_the_op_and_only_the_parameters_that_differ_from_their_defaults(op, text):
+    """Op.describe(): the name alone when every parameter has its default, else name(param=value, ...)."""
+    assert op.describe() == text
+
+
+def test_a_failed_forward_names_the_described_op_and_the_input_shapes():
+    """An index out of range: IndexError naming getitem with its index and the input's shape."""
+    with pytest.raises(IndexError, match=r"^getitem\(index=5\): cannot apply to input shapes \(3,\): "):
+        Tensor(np.ones(3), requires_grad=True)[5]
+
+
+@pytest.mark.parametrize("shapes", [((2, 2, 2), (2,)), ((2,), (2, 2, 2)), ((), (2,)), ((2, 2), ())], ids=str)
+def test_dot_refuses_operands_that_are_not_1d_or_2d(shapes):
+    """np.dot would batch 3-D operands and scale by 0-d ones; dot takes vectors and matrices only."""
+    a, b = (np.ones(s) for s in shapes)
+    message = re.escape(f"dot: operands must be 1-D or 2-D, got shapes {shapes[0]} and {shapes[1]}")
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        Tensor(a, requires_grad=True).dot(b)
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (4, 5)), ((3,), (4,)), ((2, 3), (2,)), ((5,), (2, 5))], ids=str)
+def test_dot_of_misaligned_operands_says_which_dimensions_differ(shapes):
+    """The message gives both shapes and the two lengths that should have been equal."""
+    a, b = (np.ones(s) for s in shapes)
+    k, j = shapes[0][-1], shapes[1][0]
+    message = re.escape(
+        f"dot: shapes {shapes[0]} and {shapes[1]} are not aligned: "
+        f"{k} (last dim of the first) != {j} (first dim of the second)"
+    )
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        Tensor(a, requires_grad=True).dot(b)
+
+
+# ---------------------------------------------------------------- the functional API names itself
+
+FUNCTIONS = {"grad": grad, "value_and_grad": value_and_grad, "hvp": hvp}
+
+
+@pytest.mark.parametrize("who", sorted(FUNCTIONS))
+def test_a_bad_argnums_is_refused_naming_the_function(who):
+    """argnums of the wrong type, empty, or repeated: the error starts with the function's name."""
+    make = FUNCTIONS[who]
+    with pytest.raises(TypeError, match=rf"^{who}: argnums must be an int or a tuple of ints"):
+        make(lambda x: x.sum(), argnums="0")
+    with pytest.raises(ValueError, match=rf"^{who}: argnums=\(\) names no argument"):
+        make(lambda x: x.sum(), argnums=())
+    with pytest.raises(ValueError, match=rf"^{who}: argnums \(0, 0\) names an argument twice"):
+        make(lambda x: x.sum(), argnums=(0, 0))
+
+
+@pytest.mark.parametrize("who", ["grad", "value_and_grad"])
+def test_a_call_that_does_not_fit_argnums_is_refused_naming_the_function(who):
+    """argnums out of range for the call, no arguments, or an integer array to differentiate: named errors."""
+    made = FUNCTIONS[who](lambda x, y: (x * y).sum(), argnums=2)
+    with pytest.raises(ValueError, match=rf"^{who}: argnums 2 is out of range: the function was called with 2 "):
+        made(np.ones(2), np.ones(2))
+    with pytest.raises(TypeError, match=rf"^{who}: the function was called with no arguments"):
+        FUNCTIONS[who](lambda x: x.sum())()
+    with pytest.raises(TypeError, match=rf"^{who}: cannot differentiate with respect to argument 0: its dtype is int"):
+        FUNCTIONS[who](lambda x: x.sum())(np.arange(3))
+
+
+def test_hvp_names_the_leaf_of_the_vector_that_is_not_numbers():
+    """A vector leaf that is not numbers: TypeError naming hvp and the leaf's place in the tree."""
+    with pytest.raises(TypeError, match=r"^hvp: vector\[1\]: data of dtype <U1"):
+        hvp(lambda w: (w[0] * w[1]).sum())((np.ones(2), np.ones(2)), (np.ones(2), np.array(["a", "b"])))
