@@ -83,13 +83,16 @@ def test_a_bad_argnums_is_refused_naming_the_function(who):
         make(lambda x: x.sum(), argnums=())
     with pytest.raises(ValueError, match=rf"^{who}: argnums \(0, 0\) names an argument twice"):
         make(lambda x: x.sum(), argnums=(0, 0))
+    for bad in [(1.5,), (0, "1"), (True,), 1.0, True]:  # never truncated or read as a number
+        with pytest.raises(TypeError, match=rf"^{who}: argnums must be an int or a tuple of ints, got "):
+            make(lambda x: x.sum(), argnums=bad)
 
 
 @pytest.mark.parametrize("who", ["grad", "value_and_grad"])
 def test_a_call_that_does_not_fit_argnums_is_refused_naming_the_function(who):
     """argnums out of range for the call, no arguments, or an integer array to differentiate: named errors."""
     made = FUNCTIONS[who](lambda x, y: (x * y).sum(), argnums=2)
-    with pytest.raises(ValueError, match=rf"^{who}: argnums 2 is out of range: the function was called with 2 "):
+    with pytest.raises(ValueError, match=rf"^{who}: argnums 2 is out of range: the function was called with 2 positional arguments$"):
         made(np.ones(2), np.ones(2))
     with pytest.raises(TypeError, match=rf"^{who}: the function was called with no arguments"):
         FUNCTIONS[who](lambda x: x.sum())()
@@ -101,3 +104,48 @@ def test_hvp_names_the_leaf_of_the_vector_that_is_not_numbers():
     """A vector leaf that is not numbers: TypeError naming hvp and the leaf's place in the tree."""
     with pytest.raises(TypeError, match=r"^hvp: vector\[1\]: data of dtype <U1"):
         hvp(lambda w: (w[0] * w[1]).sum())((np.ones(2), np.ones(2)), (np.ones(2), np.array(["a", "b"])))
+
+
+def test_hvp_names_itself_when_the_call_does_not_fit_argnums():
+    """hvp(f, argnums=2)(x, v) with f of x alone: the argnums is out of range, and the error says hvp."""
+    message = r"^hvp: argnums 2 is out of range: the function was called with 1 positional argument$"
+    with pytest.raises(ValueError, match=message):
+        hvp(lambda x: (x * x).sum(), argnums=2)(np.ones(2), np.ones(2))
+
+
+def named_cost(x):
+    return x * 2.0
+
+
+def as_plain_array(x):
+    return np.ones(1)
+
+
+class CallableWithoutName:
+    def __call__(self, x):
+        return x * 2.0
+
+    def __repr__(self) -> str:
+        return "<a callable object>"
+
+
+@pytest.mark.parametrize("who", sorted(FUNCTIONS))
+def test_a_function_that_returns_no_scalar_tensor_is_named_in_the_error(who):
+    """f returning a vector or a non-Tensor: the error names f (its __name__, or its repr when it has none)."""
+    call = (lambda made: made(np.ones(2), np.ones(2))) if who == "hvp" else (lambda made: made(np.ones(2)))
+    with pytest.raises(ValueError, match=r"^named_cost must return a scalar \(one element\), got shape \(2,\)$"):
+        call(FUNCTIONS[who](named_cost))
+    with pytest.raises(ValueError, match=r"^<a callable object> must return a scalar"):
+        call(FUNCTIONS[who](CallableWithoutName()))
+    with pytest.raises(TypeError, match=r"^as_plain_array must return a Tensor built from its argument, got ndarray$"):
+        call(FUNCTIONS[who](as_plain_array))
+
+
+def test_a_tape_input_that_is_no_leaf_is_refused_with_the_whole_sentence():
+    """Tape: the message says what every input must be."""
+    from tinygrad_nnd.engine.tape import Tape
+
+    w = Tensor(np.ones(2), requires_grad=True)
+    message = r"^Tape: every input must be a leaf that requires a gradient and leads to the result$"
+    with pytest.raises(ValueError, match=message):
+        Tape((w * w).sum(), [w * 2.0])

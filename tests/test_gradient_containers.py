@@ -17,12 +17,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from compiled_graph import compiled
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_nnd import Tensor, grad, gradients, hvp, value_and_grad
-from tinygrad_nnd.testing import broadcastable_shape_pairs, shapes
+from tinygrad_nnd import OPS, Tensor, grad, gradients, hvp, value_and_grad
+from tinygrad_nnd.testing import broadcastable_shape_pairs, op_inputs, shapes
 
 DTYPES = [np.float64, np.float32]
 DTYPE_IDS = ["float64", "float32"]
@@ -182,3 +182,39 @@ def test_a_compiled_graph_returns_a_one_element_result_and_gradients_of_each_inp
     assert type(J) is np.ndarray and J.shape == () and (np.broadcast_to(a, full) * b).sum() == J
     assert_gradient(ga, sum_to_shape(np.broadcast_to(b, full), a.shape), np.float64)
     assert_gradient(gb, sum_to_shape(np.broadcast_to(a, full), b.shape), np.float64)
+
+
+@given(data=st.data())
+def test_grad_with_three_argnums_gives_each_argument_its_own_gradient_in_its_own_structure(data):
+    """grad(f, argnums=(0, 1, 2)) of f(p, q, r) = sum(p[0] q) + 2 sum(p[1]) + 3 sum(r q) with a tree p of
+    two leaves: (p's tree of gradients, q's, r's), each leaf's gradient in its own place (the flat list of
+    leaf gradients is cut at the right offsets: 2, then 1, then 1)."""
+    p0, p1, q, r = (data.draw(integer_arrays((3,), np.float64), label=n) for n in ("p0", "p1", "q", "r"))
+
+    def f(p, q, r):
+        return (p[0] * q).sum() + 2.0 * p[1].sum() + 3.0 * (r * q).sum()
+
+    gp, gq, gr = grad(f, argnums=(0, 1, 2))((p0, p1), q, r)
+    assert isinstance(gp, tuple) and len(gp) == 2
+    assert_gradient(gp[0], q, np.float64)
+    assert_gradient(gp[1], np.full(3, 2.0), np.float64)
+    assert_gradient(gq, p0 + 3.0 * r, np.float64)
+    assert_gradient(gr, 3.0 * q, np.float64)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+@settings(max_examples=20)  # dtype plumbing, not math
+@given(data=st.data())
+def test_every_backward_rule_keeps_float32_gradients_float32(name, data):
+    """For every op, the rule run on float32 inputs and a float32 incoming gradient returns float32
+    gradients of each input's shape: no rule allocates a float64 buffer behind the user's back."""
+    case = data.draw(op_inputs(name), label="case")
+    inputs = tuple(a.astype(np.float32) for a in case.inputs)
+    op = case.make_op()
+    op.needs = (True,) * len(inputs)
+    out = np.asarray(op.forward(*inputs))
+    g = np.ones(out.shape, dtype=np.float32)
+    for x, gx in zip(inputs, op.backward(g, out, *inputs)):
+        gx = np.asarray(gx)
+        assert gx.dtype == np.float32, f"{name}{case.params}: a float32 input got a {gx.dtype} gradient"
+        assert np.broadcast_shapes(gx.shape, x.shape) == gx.shape  # the input's shape, or one it was broadcast to

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_nnd import OPS, Tensor, detect_anomaly, no_grad
@@ -196,3 +196,25 @@ def test_float32_inputs_give_float32_results(name):
     out = case.apply(*[Tensor(x, requires_grad=True) for x in case.inputs])
     assert out.dtype == np.float32 == expected.dtype
     np.testing.assert_allclose(out.data, expected, rtol=1e-6, strict=True)  # float32: ~8 ulps of 2**-23
+
+
+@pytest.mark.parametrize("name", OP_NAMES)
+@settings(max_examples=20)  # dtype plumbing: the values are checked above on 60 float64 cases
+@given(data=st.data())
+def test_float32_cases_give_float32_results_equal_to_numpy_on_float32(name, data):
+    """For every op, a generated case cast to float32 gives a float32 result (no silent upcast to float64,
+    as a fresh float64 buffer would cause) with NumPy's float32 values.
+
+    Tolerance: float32 rounds at 2**-24 ~ 6e-8 relative. The op and a reference that is another formula
+    differ by a few roundings per summed term: at most 64 terms of size <= 9 (a product of two values in
+    [-3, 3]) give ~64 * 9 * 6e-8 ~ 3.5e-5 absolute, inside atol = 1e-4; rtol = 1e-5 is ~80 ulps. A wrong
+    dtype is checked exactly, and a wrong forward is off by far more.
+    """
+    case = data.draw(op_inputs(name), label="case")
+    case32 = OpCase(case.name, case.params, tuple(a.astype(np.float32) for a in case.inputs))
+    expected = np.asarray(REFERENCES[name][0](case32))
+    assert expected.dtype == np.float32  # the reference itself stays in float32
+    out = case32.apply(*[Tensor(a, requires_grad=True) for a in case32.inputs])
+    assert out.dtype == np.float32, f"{name}{case.params}: float32 inputs gave {out.dtype}"
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-4, strict=True)
