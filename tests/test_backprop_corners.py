@@ -1,0 +1,39 @@
+"""backpropagate itself, where its callers in the engine do not reach: its defaults, and a node that
+no gradient reaches although it requires one.
+
+No tolerances: every value here is a small integer, exact in float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_nnd import Tensor, gradients
+from tinygrad_nnd.engine import backpropagate
+
+
+def test_backpropagate_by_default_returns_array_gradients_of_the_leaves():
+    """backpropagate(root, seed) without options (as the backward-pass trace calls it): plain ndarrays, no graph."""
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    found = backpropagate((w * w).sum(), np.ones(()))
+    assert list(found) == [w]
+    assert type(found[w]) is np.ndarray
+    np.testing.assert_array_equal(found[w], np.array([2.0, 4.0]), strict=True)
+
+
+def test_a_tensor_made_to_require_a_gradient_after_it_was_used_gets_none_and_the_others_still_do():
+    """c was a constant when c * w was recorded (mul computed no gradient for it); requiring one later
+    gives c zeros from gradients() and no .grad, while w and d, sorted after c, still get theirs."""
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    c = Tensor(np.array([3.0, 4.0]))
+    d = Tensor(np.array([5.0, 6.0]), requires_grad=True)
+    y = (d * d).sum() + (w * c).sum()  # c comes before w and d in the backward order
+    c.requires_grad = True
+    gw, gc, gd = gradients(y, [w, c, d])
+    np.testing.assert_array_equal(gw, np.array([3.0, 4.0]), strict=True)
+    np.testing.assert_array_equal(gc, np.zeros(2), strict=True)
+    np.testing.assert_array_equal(gd, np.array([10.0, 12.0]), strict=True)
+    y.backward()
+    assert c.grad is None
+    np.testing.assert_array_equal(w.grad, np.array([3.0, 4.0]), strict=True)
+    np.testing.assert_array_equal(d.grad, np.array([10.0, 12.0]), strict=True)
