@@ -37,3 +37,17 @@ def test_a_tensor_made_to_require_a_gradient_after_it_was_used_gets_none_and_the
     assert c.grad is None
     np.testing.assert_array_equal(w.grad, np.array([3.0, 4.0]), strict=True)
     np.testing.assert_array_equal(d.grad, np.array([10.0, 12.0]), strict=True)
+
+
+def test_on_step_sees_each_op_node_once_result_first_with_its_gradient_and_its_rules_output():
+    """backpropagate(..., on_step=hook) calls hook(node, dL/dnode, input gradients) after each rule:
+    the result first, then each op node once, never a leaf (what the backward-pass trace shows)."""
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = w * 3.0
+    y = (h * h).sum()
+    steps = []
+    backpropagate(y, np.ones(()), on_step=lambda node, g, grads: steps.append((node, np.copy(g), grads)))
+    assert [node for node, _, _ in steps] == [y, y.parents[0], h]
+    np.testing.assert_array_equal(steps[1][1], np.ones(2), strict=True)  # dy/d(h*h)
+    np.testing.assert_array_equal(steps[2][1], np.array([6.0, 12.0]), strict=True)  # dy/dh = 2h
+    np.testing.assert_array_equal(steps[2][2][0], np.array([18.0, 36.0]), strict=True)  # dy/dw = 3 * 2h

@@ -76,7 +76,7 @@ REFERENCES: dict[str, tuple[Callable[[OpCase], np.ndarray], bool]] = {
     "tanh": (lambda c: np.tanh(c.inputs[0]), True),
     "sigmoid": (lambda c: 1.0 / (1.0 + np.exp(-c.inputs[0])), False),
     "relu": (lambda c: np.where(c.inputs[0] > 0, c.inputs[0], 0.0), True),
-    "step": (lambda c: np.where(c.inputs[0] > 0, 1.0, 0.0), True),
+    "step": (lambda c: np.where(c.inputs[0] > 0, np.ones_like(c.inputs[0]), np.zeros_like(c.inputs[0])), True),
     "sum": (lambda c: np.sum(c.inputs[0], axis=c.params["axis"], keepdims=c.params["keepdims"]), True),
     "mean": (lambda c: _mean_reference(c.inputs[0], c.params["axis"], c.params["keepdims"]), False),
     "broadcast_to": (lambda c: np.broadcast_to(c.inputs[0], c.params["shape"]), True),
