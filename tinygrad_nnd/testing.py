@@ -47,6 +47,7 @@ from .gradcheck import GradcheckResult, gradcheck
 
 __all__ = [
     "DENOMINATOR_MARGIN",
+    "GRID",
     "KINK_MARGIN",
     "LOG_MARGIN",
     "MAX_DIMS",
@@ -60,6 +61,7 @@ __all__ = [
     "broadcast_source_shapes",
     "broadcastable_shape_pairs",
     "floats_arrays",
+    "grid_values",
     "indices_for",
     "op_inputs",
     "reshape_targets",
@@ -497,6 +499,128 @@ def _scatter_add(draw: st.DrawFn) -> OpCase:
     return _case("scatter_add", (a,), index=index, shape=shape)
 
 
+# ---------------------------------------------------------------- per-op inputs: the ops of issue 11
+
+#: Spacing of the grids that keep ``maximum``/``minimum`` operands, ``clip`` inputs and bounds, and
+#: the elements of a ``max``/``min`` reduction apart. Where two compared values tie, these ops have a
+#: kink (the gradient is split by convention, the central difference sees neither side): values on
+#: the grid ``k * GRID`` against values on ``(k + 1/2) * GRID``, or distinct grid values, stay at
+#: least ``GRID / 2 = 5e-3`` apart, 50 times the step ``eps = 1e-4``. Ties are tested separately.
+GRID: float = 1e-2
+
+
+def grid_values(offset: float = 0.0, bound: float = VALUE_BOUND) -> st.SearchStrategy[float]:
+    """Numbers ``(k + offset) * GRID`` in ``[-bound, bound]``: a grid, for inputs that must not tie.
+
+    Parameters
+    ----------
+    offset : float, optional
+        0 for the grid itself, 0.5 for the points halfway between.
+    bound : float, optional
+        Largest magnitude.
+
+    Returns
+    -------
+    SearchStrategy of float
+    """
+    n = int(bound / GRID) - 1
+    return st.integers(-n, n).map(lambda k: (k + offset) * GRID)
+
+
+@st.composite
+def _compare(draw: st.DrawFn, name: str) -> OpCase:
+    # a on the grid, b halfway between grid points: never a tie, at any broadcast pairing.
+    shape_a, shape_b = draw(broadcastable_shape_pairs())
+    a = draw(floats_arrays(shape_a, elements=grid_values()))
+    b = draw(floats_arrays(shape_b, elements=grid_values(0.5)))
+    if draw(st.booleans()):
+        a, b = b, a
+    return _case(name, (a, b))
+
+
+@st.composite
+def _where(draw: st.DrawFn) -> OpCase:
+    drawn = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=MAX_DIMS, max_side=MAX_SIDE))
+    shape_c, shape_a, shape_b = drawn.input_shapes
+    condition = draw(hnp.arrays(np.bool_, shape_c))
+    return _case("where", (draw(floats_arrays(shape_a)), draw(floats_arrays(shape_b))), condition=condition)
+
+
+@st.composite
+def _clip(draw: st.DrawFn) -> OpCase:
+    # Bounds halfway between grid points, inputs on the grid: no input sits on (or near) a bound.
+    bounds = sorted(draw(st.lists(grid_values(0.5), min_size=2, max_size=2)))
+    low = bounds[0] if draw(st.booleans()) else None
+    high = bounds[1] if draw(st.booleans()) or low is None else None
+    a = draw(floats_arrays(shapes(), elements=grid_values()))
+    return _case("clip", (a,), a_min=low, a_max=high)
+
+
+@st.composite
+def _concatenate(draw: st.DrawFn) -> OpCase:
+    base = draw(shapes(min_dims=1))
+    axis = draw(st.integers(-len(base), len(base) - 1))
+    n = draw(st.integers(1, 3))
+    inputs = []
+    for _ in range(n):  # each input its own length along the axis
+        shape = list(base)
+        shape[axis] = draw(st.integers(1, MAX_SIDE))
+        inputs.append(draw(floats_arrays(tuple(shape))))
+    return _case("concatenate", tuple(inputs), axis=axis)
+
+
+@st.composite
+def _stack(draw: st.DrawFn) -> OpCase:
+    shape = draw(shapes())
+    n = draw(st.integers(1, 3))
+    inputs = tuple(draw(floats_arrays(shape)) for _ in range(n))
+    return _case("stack", inputs, axis=draw(st.integers(-len(shape) - 1, len(shape))))
+
+
+@st.composite
+def _expand_dims(draw: st.DrawFn) -> OpCase:
+    a = draw(floats_arrays(shapes()))
+    return _case("expand_dims", (a,), axis=draw(st.integers(-a.ndim - 1, a.ndim)))
+
+
+@st.composite
+def _squeeze(draw: st.DrawFn) -> OpCase:
+    shape = draw(shapes(max_dims=4, max_side=3))
+    a = draw(floats_arrays(shape))
+    ones = [i for i, n in enumerate(shape) if n == 1]
+    choice = draw(st.sampled_from(["none", "int", "tuple"] if ones else ["none", "tuple"]))
+    if choice == "none":
+        axis = None
+    elif choice == "int":
+        axis = draw(st.sampled_from(ones))
+    else:
+        axis = tuple(draw(st.lists(st.sampled_from(ones), unique=True)) if ones else [])
+    if axis is not None and draw(st.booleans()):  # the same axes counted from the end
+        axis = axis - len(shape) if isinstance(axis, int) else tuple(i - len(shape) for i in axis)
+    return _case("squeeze", (a,), axis=axis)
+
+
+@st.composite
+def _extremum(draw: st.DrawFn, name: str) -> OpCase:
+    # Distinct grid values: one maximum per reduced group, 1e-2 or more above the next (see GRID).
+    a = draw(hnp.arrays(np.float64, shapes(), elements=grid_values(), unique=True))
+    return _case(name, (a,), axis=draw(axes_for(a.ndim)), keepdims=draw(st.booleans()))
+
+
+@st.composite
+def _softmax(draw: st.DrawFn, name: str) -> OpCase:
+    a = draw(floats_arrays(shapes()))
+    return _case(name, (a,), axis=draw(axes_for(a.ndim)))
+
+
+@st.composite
+def _softmax_cross_entropy(draw: st.DrawFn) -> OpCase:
+    shape = draw(shapes(min_dims=1))
+    logits = draw(floats_arrays(shape))
+    labels = draw(floats_arrays(shape, min_value=0.0, max_value=1.0))  # class probabilities, or any weights
+    return _case("softmax_cross_entropy", (logits, labels), axis=draw(st.integers(-len(shape), len(shape) - 1)))
+
+
 #: Op name -> function returning the strategy of that op's :class:`OpCase`.
 #: It must have exactly the keys of :data:`tinygrad_nnd.OPS` (the test suite checks).
 OP_INPUT_STRATEGIES: dict[str, Callable[[], st.SearchStrategy[OpCase]]] = {
@@ -525,6 +649,26 @@ OP_INPUT_STRATEGIES: dict[str, Callable[[], st.SearchStrategy[OpCase]]] = {
     "transpose": _transpose,
     "getitem": _getitem,
     "scatter_add": _scatter_add,
+    # Operands on two interleaved grids, never tied (GRID).
+    "maximum": lambda: _compare("maximum"),
+    "minimum": lambda: _compare("minimum"),
+    "where": _where,
+    # Away from the kink at 0 (KINK_MARGIN).
+    "abs": lambda: _unary("abs", away_from_zero(KINK_MARGIN)),
+    # Positive and away from the infinite slope at 0 (LOG_MARGIN).
+    "sqrt": lambda: _unary("sqrt", values(LOG_MARGIN, VALUE_BOUND)),
+    "clip": _clip,
+    "concatenate": _concatenate,
+    "stack": _stack,
+    "expand_dims": _expand_dims,
+    "squeeze": _squeeze,
+    # Distinct values on the grid: no tie for the maximum (GRID).
+    "max": lambda: _extremum("max"),
+    "min": lambda: _extremum("min"),
+    "logsumexp": lambda: _reduction("logsumexp"),
+    "softmax": lambda: _softmax("softmax"),
+    "log_softmax": lambda: _softmax("log_softmax"),
+    "softmax_cross_entropy": _softmax_cross_entropy,
 }
 
 

@@ -659,3 +659,372 @@ class ScatterAdd(Op):
 
     def backward(self, g, out, a):
         return (g[self.index],)
+
+
+# ================================================================ the ops a small model needs
+# (issue 11: comparisons, selection, more shape ops, max/min reductions, and the softmax family)
+
+
+def _values(x: Any) -> np.ndarray:
+    """The numbers of an array or a Tensor: masks and tie counts are constants of the graph."""
+    return x if _is_array(x) else x.data
+
+
+def _exp(x: Any) -> Any:
+    return np.exp(x) if _is_array(x) else x.exp()
+
+
+class Maximum(Op):
+    """``c = maximum(a, b)`` elementwise;  dc/da = 1 where a > b, 0 where a < b, 1/2 at a tie.
+
+    At a tie the two inputs share the gradient evenly (as JAX does), so that
+    ``maximum(x, x)`` has the gradient 1 of ``x`` itself.
+    """
+
+    name = "maximum"
+    n_inputs = 2
+    saves_output = False
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return np.maximum(a, b)
+
+    def _share_of_a(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a > b) + 0.5 * (a == b)
+
+    def backward(self, g, out, a, b):
+        share = self._share_of_a(_values(a), _values(b))
+        return (g * share if self.needs[0] else None), (g * (1.0 - share) if self.needs[1] else None)
+
+
+class Minimum(Maximum):
+    """``c = minimum(a, b)`` elementwise;  dc/da = 1 where a < b, 0 where a > b, 1/2 at a tie."""
+
+    name = "minimum"
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return np.minimum(a, b)
+
+    def _share_of_a(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a < b) + 0.5 * (a == b)
+
+
+class Where(Op):
+    """``c = where(condition, a, b)``: ``a`` where the constant boolean ``condition`` holds, else ``b``.
+
+    dc/da = condition, dc/db = not condition (all three broadcast together).
+    """
+
+    name = "where"
+    n_inputs = 2
+    saves_inputs = False
+    saves_output = False
+    __slots__ = ("condition",)
+
+    def __init__(self, condition: Any):
+        self.condition = np.asarray(condition, dtype=bool)
+
+    def forward(self, a, b):
+        return np.where(self.condition, a, b)
+
+    def backward(self, g, out, a, b):
+        c = self.condition
+        return (g * c if self.needs[0] else None), (g * ~c if self.needs[1] else None)
+
+
+class Abs(Op):
+    """``c = |a|``;  dc/da = sign(a) (0 at a = 0, as JAX and PyTorch have it)."""
+
+    name = "abs"
+    saves_output = False
+    __slots__ = ()
+
+    def forward(self, a):
+        return np.abs(a)
+
+    def backward(self, g, out, a):
+        return (g * np.sign(_values(a)),)
+
+
+class Sqrt(Op):
+    """``c = sqrt(a)``;  dc/da = 1 / (2 sqrt(a)) = 1 / (2c). Refuses negative inputs.
+
+    The derivative is infinite at ``a = 0`` (the curve is vertical there).
+    """
+
+    name = "sqrt"
+    saves_inputs = False
+    __slots__ = ()
+
+    def forward(self, a):
+        if (a < 0).any():
+            raise ValueError(f"sqrt: input has negative values (smallest {a.min()}); the square root is not real there")
+        return np.sqrt(a)
+
+    def backward(self, g, out, a):
+        with np.errstate(divide="ignore"):  # 1 / 0 = inf is the slope of sqrt at 0
+            return (g / (2.0 * out),)
+
+
+class Clip(Op):
+    """``c = clip(a, a_min, a_max)``;  dc/da = 1 where ``a_min <= a <= a_max``, else 0.
+
+    The bounds are constants; either may be None (no bound on that side). At a
+    bound itself the gradient passes (as PyTorch's ``clamp``), so a value that
+    sits exactly on a bound can still move back inside.
+    """
+
+    name = "clip"
+    saves_output = False
+    __slots__ = ("a_min", "a_max")
+
+    def __init__(self, a_min: float | None = None, a_max: float | None = None):
+        self.a_min = a_min
+        self.a_max = a_max
+
+    def forward(self, a):
+        return np.clip(a, -np.inf if self.a_min is None else self.a_min, np.inf if self.a_max is None else self.a_max)
+
+    def backward(self, g, out, a):
+        values = _values(a)
+        inside = np.ones(values.shape, dtype=bool)
+        if self.a_min is not None:
+            inside &= values >= self.a_min
+        if self.a_max is not None:
+            inside &= values <= self.a_max
+        return (g * inside,)
+
+
+class Concatenate(Op):
+    """``c = concatenate([a_1, a_2, ...], axis)``;  each input gets its own slice of the gradient.
+
+    Takes any number of inputs (``n_inputs`` is None).
+    """
+
+    name = "concatenate"
+    n_inputs = None  # type: ignore[assignment]  # any number
+    saves_output = False
+    __slots__ = ("axis",)
+
+    def __init__(self, axis: int = 0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return np.concatenate(xs, axis=self.axis)
+
+    def backward(self, g, out, *xs):
+        axis = self.axis % xs[0].ndim
+        grads, start = [], 0
+        for x, needed in zip(xs, self.needs):
+            stop = start + x.shape[axis]
+            grads.append(g[(slice(None),) * axis + (slice(start, stop),)] if needed else None)
+            start = stop
+        return tuple(grads)
+
+
+class Stack(Op):
+    """``c = stack([a_1, a_2, ...], axis)`` along a new axis;  input ``i`` gets ``g`` at index ``i`` of it."""
+
+    name = "stack"
+    n_inputs = None  # type: ignore[assignment]  # any number
+    saves_output = False
+    __slots__ = ("axis",)
+
+    def __init__(self, axis: int = 0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return np.stack(xs, axis=self.axis)
+
+    def backward(self, g, out, *xs):
+        axis = self.axis % (xs[0].ndim + 1)
+        return tuple(
+            g[(slice(None),) * axis + (i,)] if needed else None for i, needed in enumerate(self.needs)
+        )
+
+
+class ExpandDims(Op):
+    """``c = expand_dims(a, axis)``: a new axis of length 1;  the gradient is reshaped back."""
+
+    name = "expand_dims"
+    saves_output = False
+    __slots__ = ("axis",)
+
+    def __init__(self, axis: int | tuple[int, ...]):
+        self.axis = axis
+
+    def forward(self, a):
+        return np.expand_dims(a, self.axis)
+
+    def backward(self, g, out, a):
+        return (g.reshape(a.shape),)
+
+
+class Squeeze(Op):
+    """``c = squeeze(a, axis)``: axes of length 1 removed (all of them for None);  the gradient is reshaped back."""
+
+    name = "squeeze"
+    saves_output = False
+    __slots__ = ("axis",)
+
+    def __init__(self, axis: int | tuple[int, ...] | None = None):
+        self.axis = axis
+
+    def forward(self, a):
+        return np.squeeze(a, self.axis)
+
+    def backward(self, g, out, a):
+        return (g.reshape(a.shape),)
+
+
+class Max(Sum):
+    """``c = max(a, axis)``;  the gradient goes to the maximal elements, split evenly between ties.
+
+    Where ``k`` elements of a reduced group share the maximum, each gets ``g / k``
+    (as JAX does): the average of the one-sided derivatives, and the gradient of
+    ``max`` of ``k`` equal copies of ``x`` is then 1, the derivative of ``x``.
+    """
+
+    name = "max"
+    saves_output = True
+    __slots__ = ()
+
+    def forward(self, a):
+        return np.max(a, axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, g, out, a):
+        values = _values(a)
+        winners = values == _values(_restore_reduced_axes(_values(out), a.shape, self.axis, self.keepdims))
+        share = winners / np.sum(winners, axis=self.axis, keepdims=True)
+        return (_restore_reduced_axes(g, a.shape, self.axis, self.keepdims) * share,)
+
+
+class Min(Max):
+    """``c = min(a, axis)``;  the gradient goes to the minimal elements, split evenly between ties."""
+
+    name = "min"
+    __slots__ = ()
+
+    def forward(self, a):
+        return np.min(a, axis=self.axis, keepdims=self.keepdims)
+
+
+def _logsumexp(a: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    """``log(sum(exp(a)))`` over ``axis`` without overflow: the maximum is taken out first."""
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)  # all -inf (or an inf) in a group: nothing to shift by
+    with np.errstate(divide="ignore"):  # log(0) = -inf for a group of -inf
+        total = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    if keepdims:
+        return total
+    return total.reshape(()) if axis is None else np.squeeze(total, axis=axis)
+
+
+class LogSumExp(Sum):
+    """``c = log(sum(exp(a), axis))``;  dc/da = exp(a - c), the softmax of ``a`` over ``axis``.
+
+    Computed as ``m + log(sum(exp(a - m)))`` with ``m`` the maximum, so no
+    ``exp`` overflows: ``logsumexp([1e300, -1e300])`` is ``1e300``.
+    """
+
+    name = "logsumexp"
+    saves_output = True
+    __slots__ = ()
+
+    def forward(self, a):
+        return _logsumexp(a, self.axis, self.keepdims)
+
+    def backward(self, g, out, a):
+        c = _restore_reduced_axes(out, a.shape, self.axis, self.keepdims)
+        return (_restore_reduced_axes(g, a.shape, self.axis, self.keepdims) * _exp(a - c),)
+
+
+class Softmax(Op):
+    """``c = exp(a) / sum(exp(a), axis)``;  the VJP is ``c * (g - sum(g * c, axis))``.
+
+    The maximum along ``axis`` is subtracted before ``exp`` (which does not
+    change the result), so inputs up to the largest floats give no overflow.
+    """
+
+    name = "softmax"
+    saves_inputs = False
+    __slots__ = ("axis",)
+
+    def __init__(self, axis: int | tuple[int, ...] | None = -1):
+        self.axis = axis
+
+    def forward(self, a):
+        e = np.exp(a - np.max(a, axis=self.axis, keepdims=True))
+        return e / np.sum(e, axis=self.axis, keepdims=True)
+
+    def backward(self, g, out, a):
+        return (out * (g - (g * out).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Softmax):
+    """``c = a - logsumexp(a, axis)``;  the VJP is ``g - exp(c) * sum(g, axis)``.
+
+    Finite wherever ``a`` is: ``log_softmax([1e300, -1e300])`` is ``[0, -2e300]``,
+    where ``log(softmax(a))`` would be ``log(0) = -inf``.
+    """
+
+    name = "log_softmax"
+    saves_inputs = False
+    __slots__ = ()
+
+    def forward(self, a):
+        return a - _logsumexp(a, self.axis, keepdims=True)
+
+    def backward(self, g, out, a):
+        return (g - _exp(out) * g.sum(axis=self.axis, keepdims=True),)
+
+
+def _log_softmax(x: Any, axis: int) -> Any:
+    return LogSoftmax(axis).forward(x) if _is_array(x) else x.log_softmax(axis)
+
+
+def _softmax(x: Any, axis: int) -> Any:
+    return Softmax(axis).forward(x) if _is_array(x) else x.softmax(axis)
+
+
+class SoftmaxCrossEntropy(Op):
+    """The cross-entropy cost of ``softmax(logits)`` against ``labels``: ``c = -sum(labels * log_softmax(logits), axis)``.
+
+    One value per example (``axis``, the classes, is summed away), as
+    ``optax.softmax_cross_entropy``; sum or average them for the cost. Taking
+    logits rather than probabilities keeps it finite: ``log(softmax)`` is never
+    formed. With ``p = softmax(logits)``:
+
+    .. math:: \\frac{\\partial c}{\\partial \\text{logits}} = p \\sum \\text{labels} - \\text{labels}, \\qquad
+              \\frac{\\partial c}{\\partial \\text{labels}} = -\\log p ,
+
+    which for one-hot labels is the familiar ``p - labels``.
+    """
+
+    name = "softmax_cross_entropy"
+    n_inputs = 2
+    saves_output = False
+    __slots__ = ("axis",)
+
+    def __init__(self, axis: int = -1):
+        self.axis = axis
+
+    def forward(self, logits, labels):
+        if logits.shape != labels.shape:
+            raise ValueError(
+                f"softmax_cross_entropy: logits of shape {logits.shape} and labels of shape {labels.shape} "
+                f"must have the same shape (one column per class)"
+            )
+        if logits.ndim == 0:
+            raise ValueError("softmax_cross_entropy: logits must have at least one axis (the classes)")
+        return -np.sum(labels * _log_softmax(logits, self.axis), axis=self.axis)
+
+    def backward(self, g, out, logits, labels):
+        g = _restore_reduced_axes(g, logits.shape, self.axis, False)
+        g_logits = g_labels = None
+        if self.needs[0]:
+            g_logits = g * (_softmax(logits, self.axis) * labels.sum(axis=self.axis, keepdims=True) - labels)
+        if self.needs[1]:
+            g_labels = -g * _log_softmax(logits, self.axis)
+        return g_logits, g_labels

@@ -357,6 +357,77 @@ class Tensor:
         """Zeros of ``shape`` with this tensor added at ``index`` (the adjoint of indexing)."""
         return apply(ops.ScatterAdd(_plain_index(index), _shape(shape, "scatter_add")), self)
 
+    # ---------------------------------------------------------------- comparisons, selection, softmax family
+
+    def maximum(self, other: ArrayLike) -> Tensor:
+        """Elementwise maximum with ``other``, as ``np.maximum`` (a tie splits the gradient evenly)."""
+        return apply(ops.Maximum(), self, other)
+
+    def minimum(self, other: ArrayLike) -> Tensor:
+        """Elementwise minimum with ``other``, as ``np.minimum`` (a tie splits the gradient evenly)."""
+        return apply(ops.Minimum(), self, other)
+
+    def abs(self) -> Tensor:
+        """Elementwise absolute value (gradient ``sign(x)``, 0 at 0)."""
+        return apply(ops.Abs(), self)
+
+    __abs__ = abs
+
+    def sqrt(self) -> Tensor:
+        """Elementwise square root (ValueError for negative values)."""
+        return apply(ops.Sqrt(), self)
+
+    def clip(self, a_min: float | None = None, a_max: float | None = None) -> Tensor:
+        """Values limited to ``[a_min, a_max]``, as ``np.clip``; either bound may be None."""
+        return apply(ops.Clip(*_clip_bounds(a_min, a_max)), self)
+
+    def expand_dims(self, axis: int | tuple[int, ...]) -> Tensor:
+        """A new axis of length 1 at ``axis``, as ``np.expand_dims``."""
+        return apply(ops.ExpandDims(_axis(axis, "expand_dims")), self)
+
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
+        """Axes of length 1 removed (those named by ``axis``, or all), as ``np.squeeze``."""
+        return apply(ops.Squeeze(_axis(axis, "squeeze")), self)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Largest element, or along ``axis``, as ``np.max``; tied maxima share the gradient evenly."""
+        return apply(ops.Max(_axis(axis, "max"), keepdims), self)
+
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Smallest element, or along ``axis``, as ``np.min``; tied minima share the gradient evenly."""
+        return apply(ops.Min(_axis(axis, "min"), keepdims), self)
+
+    def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """``log(sum(exp(x), axis))`` without overflow, as ``scipy.special.logsumexp``."""
+        return apply(ops.LogSumExp(_axis(axis, "logsumexp"), keepdims), self)
+
+    def softmax(self, axis: int | tuple[int, ...] | None = -1) -> Tensor:
+        """``exp(x) / sum(exp(x), axis)`` without overflow, as ``scipy.special.softmax``."""
+        return apply(ops.Softmax(_axis(axis, "softmax")), self)
+
+    def log_softmax(self, axis: int | tuple[int, ...] | None = -1) -> Tensor:
+        """``x - logsumexp(x, axis)``: the log of the softmax, finite for any finite input."""
+        return apply(ops.LogSoftmax(_axis(axis, "log_softmax")), self)
+
+    def softmax_cross_entropy(self, labels: ArrayLike, axis: int = -1) -> Tensor:
+        """Cross-entropy of ``softmax(self)`` against ``labels``, one value per example (``axis`` is summed)."""
+        return apply(ops.SoftmaxCrossEntropy(operator.index(axis)), self, labels)
+
+
+def _clip_bounds(a_min: Any, a_max: Any) -> tuple[float | None, float | None]:
+    bounds = []
+    for name, bound in (("a_min", a_min), ("a_max", a_max)):
+        if bound is None:
+            bounds.append(None)
+            continue
+        if isinstance(bound, Tensor) or np.ndim(bound) != 0 or isinstance(bound, (str, complex)):
+            raise TypeError(f"clip: {name} must be a constant number or None, got {bound!r}")
+        bounds.append(float(bound))
+    low, high = bounds
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"clip: a_min {low} is greater than a_max {high}")
+    return low, high
+
 
 def _scalar_exponent(exponent: Any) -> float:
     if type(exponent) in (int, float):  # the common case, checked first
