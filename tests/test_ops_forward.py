@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+import scipy.special
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,6 +62,12 @@ def _mean_reference(a: np.ndarray, axis, keepdims: bool) -> np.ndarray:
     return total / count
 
 
+def _logsumexp_reference(a: np.ndarray, axis, keepdims: bool) -> np.ndarray:
+    """SciPy's logsumexp, in the shape np.sum gives (SciPy returns shape (1,) for a 0-d input with keepdims)."""
+    expected_shape = np.sum(a, axis=axis, keepdims=keepdims).shape
+    return np.asarray(scipy.special.logsumexp(a, axis=axis, keepdims=keepdims)).reshape(expected_shape)
+
+
 #: op name -> (reference(case) -> expected array, whether the reference is exactly the op's arithmetic).
 REFERENCES: dict[str, tuple[Callable[[OpCase], np.ndarray], bool]] = {
     "add": (lambda c: np.add(*c.inputs), True),
@@ -84,6 +91,27 @@ REFERENCES: dict[str, tuple[Callable[[OpCase], np.ndarray], bool]] = {
     "transpose": (lambda c: np.transpose(c.inputs[0], c.params["axes"]), True),
     "getitem": (lambda c: c.inputs[0].ravel()[_flat_positions(c.inputs[0].shape, c.params["index"])], True),
     "scatter_add": (lambda c: _scatter_add_reference(c.inputs[0], c.params["index"], c.params["shape"]), False),
+    # The ops of issue 11. The softmax family against SciPy's own implementations (another formula:
+    # a few roundings apart); the rest are the NumPy functions they are documented to be.
+    "maximum": (lambda c: np.maximum(*c.inputs), True),
+    "minimum": (lambda c: np.minimum(*c.inputs), True),
+    "where": (lambda c: np.where(c.params["condition"], *c.inputs), True),
+    "abs": (lambda c: np.abs(c.inputs[0]), True),
+    "sqrt": (lambda c: np.sqrt(c.inputs[0]), True),
+    "clip": (lambda c: np.clip(c.inputs[0], c.params["a_min"], c.params["a_max"]), True),
+    "concatenate": (lambda c: np.concatenate(c.inputs, axis=c.params["axis"]), True),
+    "stack": (lambda c: np.stack(c.inputs, axis=c.params["axis"]), True),
+    "expand_dims": (lambda c: np.expand_dims(c.inputs[0], c.params["axis"]), True),
+    "squeeze": (lambda c: np.squeeze(c.inputs[0], c.params["axis"]), True),
+    "max": (lambda c: np.amax(c.inputs[0], axis=c.params["axis"], keepdims=c.params["keepdims"]), True),
+    "min": (lambda c: np.amin(c.inputs[0], axis=c.params["axis"], keepdims=c.params["keepdims"]), True),
+    "logsumexp": (lambda c: _logsumexp_reference(c.inputs[0], c.params["axis"], c.params["keepdims"]), False),
+    "softmax": (lambda c: scipy.special.softmax(c.inputs[0], axis=c.params["axis"]), False),
+    "log_softmax": (lambda c: scipy.special.log_softmax(c.inputs[0], axis=c.params["axis"]), False),
+    "softmax_cross_entropy": (
+        lambda c: -np.sum(c.inputs[1] * scipy.special.log_softmax(c.inputs[0], axis=c.params["axis"]), axis=c.params["axis"]),
+        False,
+    ),
 }
 
 
