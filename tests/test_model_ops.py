@@ -222,3 +222,31 @@ def test_concatenate_and_stack_give_each_input_its_own_gradient():
     ga, gb = gradients(stack([a, a * 2.0], axis=1), [a, b], grad_output=np.array([[1.0, 2.0], [3.0, 4.0]]))
     np.testing.assert_array_equal(ga, [1.0 + 4.0, 3.0 + 8.0])
     np.testing.assert_array_equal(gb, [0.0])
+
+
+# ---------------------------------------------------------------- compiled
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda t: (t.abs() * t).sum(),
+        lambda t: (maximum(t, 0.0) * t).sum(),
+        lambda t: (minimum(t, 0.0) * t).sum(),
+        lambda t: (t.clip(-0.5, 0.5) * t).sum(),
+        lambda t: t.max() * t.sum(),
+        lambda t: t.min() * t.sum(),
+        lambda t: (t.softmax() * t).sum() + t.logsumexp() * t.log_softmax().sum(),
+    ],
+    ids=["abs", "maximum", "minimum", "clip", "max", "min", "softmax family"],
+)
+def test_compiled_hvp_recomputes_masks_at_each_new_point(f):
+    """jit(f).hvp traced at one x gives eager's hvp at another x whose signs and maxima differ (no mask is frozen)."""
+    from tinygrad_nnd import jit
+
+    compiled = jit(f)
+    x1, x2, v = np.array([1.0, -2.0, 0.25]), np.array([-1.0, 2.0, -0.25]), np.array([0.5, 1.0, -1.5])
+    compiled.hvp(x1, v)  # traced here
+    # The same NumPy operations in the same order: equal to rounding (1e-12, as tests/test_jit.py).
+    np.testing.assert_allclose(compiled.hvp(x2, v), hvp(f)(x2, v), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(compiled.grad(x2), grad_of(f, x2), rtol=1e-12, atol=1e-300)

@@ -49,7 +49,7 @@ from scipy.special import expit
 
 from .backprop import topological_order
 from .modes import check_finite, state
-from .ops import Op, scatter_add
+from .ops import TEMPLATE_FUNCTIONS, Op
 from .tensor import Tensor
 
 #: Arrays of at least this many bytes made by one ufunc or ``@`` get a buffer of their own, reused from
@@ -57,7 +57,7 @@ from .tensor import Tensor
 MIN_BUFFER_BYTES = 64 * 1024
 
 #: What the templates may use.
-NAMESPACE: dict[str, Any] = {"np": np, "expit": expit, "scatter_add": scatter_add}
+NAMESPACE: dict[str, Any] = {"np": np, "expit": expit, **TEMPLATE_FUNCTIONS}
 
 _BINARY_UFUNCS = {ast.Add: "np.add", ast.Sub: "np.subtract", ast.Mult: "np.multiply", ast.Div: "np.divide"}
 _UNARY_UFUNCS = {"expit", "np.exp", "np.log", "np.tanh", "np.maximum", "np.negative"}
@@ -240,7 +240,7 @@ def _is_fresh(expr: str) -> bool:
 
 def _rule_comment(op: Op, i: int, template: str, root: str) -> str:
     """A short comment naming the rule of ``op`` for input ``i``: from its docstring, else its template."""
-    letters = ("a", "b")
+    letters = ("a", "b") if i < 2 else tuple(f"in_{k}" for k in range(i + 1))
     summary = (type(op).__doc__ or "").strip().splitlines()[0] if type(op).__doc__ else ""
     if ";  " in summary:
         rule = summary.split(";  ", 1)[1].rstrip(".")
@@ -319,7 +319,7 @@ def build(
         shapes = tuple(p.data.shape for p in node._parents)
         forward, _, params = _templates(op, shapes, node.data.shape)
         bound[node] = {key: b.constant(f"{key}_{k}", value) for key, value in params.items()}
-        fields = {**dict(zip(("a", "b"), inputs)), **bound[node]}
+        fields = {**_input_fields(inputs), **bound[node]}
         target = b.name(node.name or ("J" if node is root else None), f"{op.name}_{k}")
         var[node] = target
         b.emit(target, forward.format(**fields), op.name, (op.name, "forward", shapes), node.data, "forward")
@@ -358,6 +358,11 @@ def build(
     source = "\n".join([header] + body(False)) + "\n"
     checked_source = "\n".join([header] + body(True)) + "\n"
     return Program(source, arguments, outputs, buffers, plan, dict(b.constants), checked_source)
+
+
+def _input_fields(inputs: Sequence[str]) -> dict[str, str]:
+    """Template fields for the inputs: ``{a}``, ``{b}``, and ``{in_0}``, ``{in_1}``, ... for ops of any number of inputs."""
+    return {**dict(zip(("a", "b"), inputs)), **{f"in_{i}": name for i, name in enumerate(inputs)}}
 
 
 def _templates(op: Op, shapes: tuple[tuple[int, ...], ...], out_shape: tuple[int, ...]) -> tuple[str, tuple[str, ...], dict]:
@@ -412,7 +417,7 @@ def _backward(
         op = node._op
         shapes = tuple(p.data.shape for p in node._parents)
         _, backward, _ = _templates(op, shapes, node.data.shape)
-        fields = {"g": g, "out": var[node], **dict(zip(("a", "b"), (var[p] for p in node._parents)))}
+        fields = {"g": g, "out": var[node], **_input_fields([var[p] for p in node._parents])}
         fields.update(bound[node])
         for i, p in enumerate(node._parents):
             if p not in carries:

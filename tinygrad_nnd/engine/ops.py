@@ -40,7 +40,8 @@ that :meth:`Op.code` returns (by default the op's parameters, such as
 ``{axis}``). The compiler puts variable names in the place of these fields;
 values (parameters, shapes, constants) are bound to the function as variables,
 never written into the source. The expressions may use ``np``, ``expit`` and
-:func:`scatter_add`. A template must compute exactly what ``forward`` /
+the functions of :data:`TEMPLATE_FUNCTIONS` (:func:`scatter_add`, the softmax
+family's forward passes). A template must compute exactly what ``forward`` /
 ``backward`` compute, in the same order of operations, so compiled and eager
 results agree to the last bit (the property tests check it). An op whose
 templates differ with the input shapes (``dot`` on vectors) overrides
@@ -665,13 +666,20 @@ class ScatterAdd(Op):
 # (issue 11: comparisons, selection, more shape ops, max/min reductions, and the softmax family)
 
 
-def _values(x: Any) -> np.ndarray:
-    """The numbers of an array or a Tensor: masks and tie counts are constants of the graph."""
-    return x if _is_array(x) else x.data
-
-
 def _exp(x: Any) -> Any:
     return np.exp(x) if _is_array(x) else x.exp()
+
+
+def _step(x: Any) -> Any:
+    """1 where ``x > 0``, else 0, of a Tensor, recorded as a :class:`Step` node.
+
+    On Tensors (``create_graph``) the masks of kinked ops are built from steps, so
+    that a compiled Hessian-vector product computes them from each call's values
+    rather than keeping those it was traced with. Their derivative is 0.
+    """
+    from .tensor import apply
+
+    return apply(Step(), x)
 
 
 class Maximum(Op):
@@ -685,15 +693,20 @@ class Maximum(Op):
     n_inputs = 2
     saves_output = False
     __slots__ = ()
+    forward_code = "np.maximum({a}, {b})"
+    backward_code = ("{g} * (({a} > {b}) + 0.5 * ({a} == {b}))", "{g} * (1.0 - (({a} > {b}) + 0.5 * ({a} == {b})))")
 
     def forward(self, a, b):
         return np.maximum(a, b)
 
-    def _share_of_a(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return (a > b) + 0.5 * (a == b)
+    def _share_of_a(self, a: Any, b: Any) -> Any:
+        if _is_array(a) and _is_array(b):
+            return (a > b) + 0.5 * (a == b)
+        d = a - b  # on Tensors: 1/2 (1 + sign(a - b)), from steps
+        return 0.5 * (1.0 + (_step(d) - _step(-d)))
 
     def backward(self, g, out, a, b):
-        share = self._share_of_a(_values(a), _values(b))
+        share = self._share_of_a(a, b)
         return (g * share if self.needs[0] else None), (g * (1.0 - share) if self.needs[1] else None)
 
 
@@ -702,12 +715,14 @@ class Minimum(Maximum):
 
     name = "minimum"
     __slots__ = ()
+    forward_code = "np.minimum({a}, {b})"
+    backward_code = ("{g} * (({a} < {b}) + 0.5 * ({a} == {b}))", "{g} * (1.0 - (({a} < {b}) + 0.5 * ({a} == {b})))")
 
     def forward(self, a, b):
         return np.minimum(a, b)
 
-    def _share_of_a(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return (a < b) + 0.5 * (a == b)
+    def _share_of_a(self, a: Any, b: Any) -> Any:
+        return super()._share_of_a(b, a)
 
 
 class Where(Op):
@@ -721,6 +736,8 @@ class Where(Op):
     saves_inputs = False
     saves_output = False
     __slots__ = ("condition",)
+    forward_code = "np.where({condition}, {a}, {b})"
+    backward_code = ("{g} * {condition}", "{g} * ~{condition}")
 
     def __init__(self, condition: Any):
         self.condition = np.asarray(condition, dtype=bool)
@@ -739,12 +756,16 @@ class Abs(Op):
     name = "abs"
     saves_output = False
     __slots__ = ()
+    forward_code = "np.abs({a})"
+    backward_code = ("{g} * np.sign({a})",)
 
     def forward(self, a):
         return np.abs(a)
 
     def backward(self, g, out, a):
-        return (g * np.sign(_values(a)),)
+        if _is_array(a):
+            return (g * np.sign(a),)
+        return (g * (_step(a) - _step(-a)),)
 
 
 class Sqrt(Op):
@@ -756,6 +777,8 @@ class Sqrt(Op):
     name = "sqrt"
     saves_inputs = False
     __slots__ = ()
+    forward_code = "np.sqrt({a})"
+    backward_code = ("{g} / (2.0 * {out})",)
 
     def forward(self, a):
         if (a < 0).any():
@@ -768,7 +791,7 @@ class Sqrt(Op):
 
 
 class Clip(Op):
-    """``c = clip(a, a_min, a_max)``;  dc/da = 1 where ``a_min <= a <= a_max``, else 0.
+    """``c = clip(a, a_min, a_max)``;  dc/da = 1 where a_min <= a <= a_max, else 0.
 
     The bounds are constants; either may be None (no bound on that side). At a
     bound itself the gradient passes (as PyTorch's ``clamp``), so a value that
@@ -778,28 +801,41 @@ class Clip(Op):
     name = "clip"
     saves_output = False
     __slots__ = ("a_min", "a_max")
+    forward_code = "np.clip({a}, {low}, {high})"
+    backward_code = ("{g} * (({a} >= {low}) & ({a} <= {high}))",)
 
     def __init__(self, a_min: float | None = None, a_max: float | None = None):
         self.a_min = a_min
         self.a_max = a_max
 
+    def _bounds(self) -> tuple[float, float]:
+        return (-np.inf if self.a_min is None else self.a_min, np.inf if self.a_max is None else self.a_max)
+
+    def code(self, input_shapes, out_shape):
+        forward, backward, values = super().code(input_shapes, out_shape)
+        values["low"], values["high"] = self._bounds()
+        return forward, backward, values
+
     def forward(self, a):
-        return np.clip(a, -np.inf if self.a_min is None else self.a_min, np.inf if self.a_max is None else self.a_max)
+        return np.clip(a, *self._bounds())
 
     def backward(self, g, out, a):
-        values = _values(a)
-        inside = np.ones(values.shape, dtype=bool)
-        if self.a_min is not None:
-            inside &= values >= self.a_min
+        low, high = self._bounds()
+        if _is_array(a):
+            return (g * ((a >= low) & (a <= high)),)
+        inside = g * 1.0
+        if self.a_min is not None:  # 1 - step(low - a): 1 where a >= low
+            inside = inside * (1.0 - _step(low - a))
         if self.a_max is not None:
-            inside &= values <= self.a_max
-        return (g * inside,)
+            inside = inside * (1.0 - _step(a - high))
+        return (inside,)
 
 
 class Concatenate(Op):
     """``c = concatenate([a_1, a_2, ...], axis)``;  each input gets its own slice of the gradient.
 
-    Takes any number of inputs (``n_inputs`` is None).
+    Takes any number of inputs (``n_inputs`` is None); the templates name them
+    ``{in_0}``, ``{in_1}``, ...
     """
 
     name = "concatenate"
@@ -813,35 +849,42 @@ class Concatenate(Op):
     def forward(self, *xs):
         return np.concatenate(xs, axis=self.axis)
 
+    def _pieces(self, shapes: tuple[tuple[int, ...], ...]) -> list[tuple[slice, ...]]:
+        """The index of each input's slice of the output."""
+        axis = self.axis % len(shapes[0])
+        pieces, start = [], 0
+        for shape in shapes:
+            pieces.append((slice(None),) * axis + (slice(start, start + shape[axis]),))
+            start += shape[axis]
+        return pieces
+
+    _forward_function: ClassVar[str] = "np.concatenate"
+
+    def code(self, input_shapes, out_shape):
+        _, _, values = super().code(input_shapes, out_shape)
+        names = [f"{{in_{i}}}" for i in range(len(input_shapes))]
+        forward = f"{self._forward_function}(({', '.join(names)},), axis={{axis}})"
+        values.update({f"piece_{i}": piece for i, piece in enumerate(self._pieces(input_shapes))})
+        return forward, tuple(f"{{g}}[{{piece_{i}}}]" for i in range(len(input_shapes))), values
+
     def backward(self, g, out, *xs):
-        axis = self.axis % xs[0].ndim
-        grads, start = [], 0
-        for x, needed in zip(xs, self.needs):
-            stop = start + x.shape[axis]
-            grads.append(g[(slice(None),) * axis + (slice(start, stop),)] if needed else None)
-            start = stop
-        return tuple(grads)
+        pieces = self._pieces(tuple(x.shape for x in xs))
+        return tuple(g[piece] if needed else None for piece, needed in zip(pieces, self.needs))
 
 
-class Stack(Op):
-    """``c = stack([a_1, a_2, ...], axis)`` along a new axis;  input ``i`` gets ``g`` at index ``i`` of it."""
+class Stack(Concatenate):
+    """``c = stack([a_1, a_2, ...], axis)`` along a new axis;  input i gets g at index i of that axis."""
 
     name = "stack"
-    n_inputs = None  # type: ignore[assignment]  # any number
-    saves_output = False
-    __slots__ = ("axis",)
-
-    def __init__(self, axis: int = 0):
-        self.axis = axis
+    __slots__ = ()
+    _forward_function = "np.stack"
 
     def forward(self, *xs):
         return np.stack(xs, axis=self.axis)
 
-    def backward(self, g, out, *xs):
-        axis = self.axis % (xs[0].ndim + 1)
-        return tuple(
-            g[(slice(None),) * axis + (i,)] if needed else None for i, needed in enumerate(self.needs)
-        )
+    def _pieces(self, shapes: tuple[tuple[int, ...], ...]) -> list[tuple[Any, ...]]:
+        axis = self.axis % (len(shapes[0]) + 1)
+        return [(slice(None),) * axis + (i,) for i in range(len(shapes))]
 
 
 class ExpandDims(Op):
@@ -850,6 +893,8 @@ class ExpandDims(Op):
     name = "expand_dims"
     saves_output = False
     __slots__ = ("axis",)
+    forward_code = "np.expand_dims({a}, {axis})"
+    backward_code = ("{g}.reshape({a_shape})",)
 
     def __init__(self, axis: int | tuple[int, ...]):
         self.axis = axis
@@ -857,25 +902,27 @@ class ExpandDims(Op):
     def forward(self, a):
         return np.expand_dims(a, self.axis)
 
+    def code(self, input_shapes, out_shape):
+        forward, backward, values = super().code(input_shapes, out_shape)
+        values["a_shape"] = input_shapes[0]
+        return forward, backward, values
+
     def backward(self, g, out, a):
         return (g.reshape(a.shape),)
 
 
-class Squeeze(Op):
+class Squeeze(ExpandDims):
     """``c = squeeze(a, axis)``: axes of length 1 removed (all of them for None);  the gradient is reshaped back."""
 
     name = "squeeze"
-    saves_output = False
-    __slots__ = ("axis",)
+    __slots__ = ()
+    forward_code = "np.squeeze({a}, {axis})"
 
     def __init__(self, axis: int | tuple[int, ...] | None = None):
         self.axis = axis
 
     def forward(self, a):
         return np.squeeze(a, self.axis)
-
-    def backward(self, g, out, a):
-        return (g.reshape(a.shape),)
 
 
 class Max(Sum):
@@ -889,15 +936,24 @@ class Max(Sum):
     name = "max"
     saves_output = True
     __slots__ = ()
+    forward_code = "np.max({a}, axis={axis}, keepdims={keepdims})"
+    backward_code = (
+        "{g}.reshape({kept_shape}) * (({a} == {out}.reshape({kept_shape}))"
+        " / np.sum({a} == {out}.reshape({kept_shape}), axis={axis}, keepdims=True))",
+    )
 
     def forward(self, a):
         return np.max(a, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, g, out, a):
-        values = _values(a)
-        winners = values == _values(_restore_reduced_axes(_values(out), a.shape, self.axis, self.keepdims))
-        share = winners / np.sum(winners, axis=self.axis, keepdims=True)
-        return (_restore_reduced_axes(g, a.shape, self.axis, self.keepdims) * share,)
+        kept = _keepdims_shape(a.shape, self.axis)
+        if _is_array(a):
+            winners = a == out.reshape(kept)
+            share = winners / np.sum(winners, axis=self.axis, keepdims=True)
+        else:  # out >= a everywhere, equal at the winners: 1 - step(out - a)
+            winners = 1.0 - _step(out.reshape(kept) - a)
+            share = winners / winners.sum(axis=self.axis, keepdims=True)
+        return (g.reshape(kept) * share,)
 
 
 class Min(Max):
@@ -905,12 +961,20 @@ class Min(Max):
 
     name = "min"
     __slots__ = ()
+    forward_code = "np.min({a}, axis={axis}, keepdims={keepdims})"
 
     def forward(self, a):
         return np.min(a, axis=self.axis, keepdims=self.keepdims)
 
+    def backward(self, g, out, a):
+        if _is_array(a):
+            return super().backward(g, out, a)
+        kept = _keepdims_shape(a.shape, self.axis)
+        winners = 1.0 - _step(a - out.reshape(kept))  # out <= a everywhere
+        return (g.reshape(kept) * (winners / winners.sum(axis=self.axis, keepdims=True)),)
 
-def _logsumexp(a: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+
+def logsumexp_forward(a: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
     """``log(sum(exp(a)))`` over ``axis`` without overflow: the maximum is taken out first."""
     m = np.max(a, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)  # all -inf (or an inf) in a group: nothing to shift by
@@ -921,8 +985,24 @@ def _logsumexp(a: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
     return total.reshape(()) if axis is None else np.squeeze(total, axis=axis)
 
 
+def softmax_forward(a: np.ndarray, axis: Any) -> np.ndarray:
+    """``exp(a) / sum(exp(a))`` over ``axis``, the maximum subtracted first (no overflow)."""
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax_forward(a: np.ndarray, axis: Any) -> np.ndarray:
+    """``a - logsumexp(a)`` over ``axis``: finite wherever ``a`` is."""
+    return a - logsumexp_forward(a, axis, keepdims=True)
+
+
+def softmax_cross_entropy_forward(logits: np.ndarray, labels: np.ndarray, axis: int) -> np.ndarray:
+    """``-sum(labels * log_softmax(logits), axis)``."""
+    return -np.sum(labels * log_softmax_forward(logits, axis), axis=axis)
+
+
 class LogSumExp(Sum):
-    """``c = log(sum(exp(a), axis))``;  dc/da = exp(a - c), the softmax of ``a`` over ``axis``.
+    """``c = log(sum(exp(a), axis))``;  dc/da = exp(a - c), the softmax of a over the axis.
 
     Computed as ``m + log(sum(exp(a - m)))`` with ``m`` the maximum, so no
     ``exp`` overflows: ``logsumexp([1e300, -1e300])`` is ``1e300``.
@@ -931,17 +1011,19 @@ class LogSumExp(Sum):
     name = "logsumexp"
     saves_output = True
     __slots__ = ()
+    forward_code = "logsumexp_forward({a}, {axis}, {keepdims})"
+    backward_code = ("{g}.reshape({kept_shape}) * np.exp({a} - {out}.reshape({kept_shape}))",)
 
     def forward(self, a):
-        return _logsumexp(a, self.axis, self.keepdims)
+        return logsumexp_forward(a, self.axis, self.keepdims)
 
     def backward(self, g, out, a):
-        c = _restore_reduced_axes(out, a.shape, self.axis, self.keepdims)
-        return (_restore_reduced_axes(g, a.shape, self.axis, self.keepdims) * _exp(a - c),)
+        kept = _keepdims_shape(a.shape, self.axis)
+        return (g.reshape(kept) * _exp(a - out.reshape(kept)),)
 
 
 class Softmax(Op):
-    """``c = exp(a) / sum(exp(a), axis)``;  the VJP is ``c * (g - sum(g * c, axis))``.
+    """``c = exp(a) / sum(exp(a), axis)``;  the VJP is c * (g - sum(g * c, axis)).
 
     The maximum along ``axis`` is subtracted before ``exp`` (which does not
     change the result), so inputs up to the largest floats give no overflow.
@@ -950,42 +1032,36 @@ class Softmax(Op):
     name = "softmax"
     saves_inputs = False
     __slots__ = ("axis",)
+    forward_code = "softmax_forward({a}, {axis})"
+    backward_code = ("{out} * ({g} - ({g} * {out}).sum(axis={axis}, keepdims=True))",)
 
     def __init__(self, axis: int | tuple[int, ...] | None = -1):
         self.axis = axis
 
     def forward(self, a):
-        e = np.exp(a - np.max(a, axis=self.axis, keepdims=True))
-        return e / np.sum(e, axis=self.axis, keepdims=True)
+        return softmax_forward(a, self.axis)
 
     def backward(self, g, out, a):
         return (out * (g - (g * out).sum(axis=self.axis, keepdims=True)),)
 
 
 class LogSoftmax(Softmax):
-    """``c = a - logsumexp(a, axis)``;  the VJP is ``g - exp(c) * sum(g, axis)``.
+    """``c = a - logsumexp(a, axis)``;  the VJP is g - exp(c) * sum(g, axis).
 
     Finite wherever ``a`` is: ``log_softmax([1e300, -1e300])`` is ``[0, -2e300]``,
     where ``log(softmax(a))`` would be ``log(0) = -inf``.
     """
 
     name = "log_softmax"
-    saves_inputs = False
     __slots__ = ()
+    forward_code = "log_softmax_forward({a}, {axis})"
+    backward_code = ("{g} - np.exp({out}) * {g}.sum(axis={axis}, keepdims=True)",)
 
     def forward(self, a):
-        return a - _logsumexp(a, self.axis, keepdims=True)
+        return log_softmax_forward(a, self.axis)
 
     def backward(self, g, out, a):
         return (g - _exp(out) * g.sum(axis=self.axis, keepdims=True),)
-
-
-def _log_softmax(x: Any, axis: int) -> Any:
-    return LogSoftmax(axis).forward(x) if _is_array(x) else x.log_softmax(axis)
-
-
-def _softmax(x: Any, axis: int) -> Any:
-    return Softmax(axis).forward(x) if _is_array(x) else x.softmax(axis)
 
 
 class SoftmaxCrossEntropy(Op):
@@ -1006,9 +1082,19 @@ class SoftmaxCrossEntropy(Op):
     n_inputs = 2
     saves_output = False
     __slots__ = ("axis",)
+    forward_code = "softmax_cross_entropy_forward({a}, {b}, {axis})"
+    backward_code = (
+        "{g}.reshape({kept_shape}) * (softmax_forward({a}, {axis}) * {b}.sum(axis={axis}, keepdims=True) - {b})",
+        "-{g}.reshape({kept_shape}) * log_softmax_forward({a}, {axis})",
+    )
 
     def __init__(self, axis: int = -1):
         self.axis = axis
+
+    def code(self, input_shapes, out_shape):
+        forward, backward, values = super().code(input_shapes, out_shape)
+        values["kept_shape"] = _keepdims_shape(input_shapes[0], self.axis)
+        return forward, backward, values
 
     def forward(self, logits, labels):
         if logits.shape != labels.shape:
@@ -1018,13 +1104,26 @@ class SoftmaxCrossEntropy(Op):
             )
         if logits.ndim == 0:
             raise ValueError("softmax_cross_entropy: logits must have at least one axis (the classes)")
-        return -np.sum(labels * _log_softmax(logits, self.axis), axis=self.axis)
+        return softmax_cross_entropy_forward(logits, labels, self.axis)
 
     def backward(self, g, out, logits, labels):
-        g = _restore_reduced_axes(g, logits.shape, self.axis, False)
+        g = g.reshape(_keepdims_shape(logits.shape, self.axis))
+        arrays = _is_array(logits)
         g_logits = g_labels = None
         if self.needs[0]:
-            g_logits = g * (_softmax(logits, self.axis) * labels.sum(axis=self.axis, keepdims=True) - labels)
+            p = softmax_forward(logits, self.axis) if arrays else logits.softmax(self.axis)
+            g_logits = g * (p * labels.sum(axis=self.axis, keepdims=True) - labels)
         if self.needs[1]:
-            g_labels = -g * _log_softmax(logits, self.axis)
+            log_p = log_softmax_forward(logits, self.axis) if arrays else logits.log_softmax(self.axis)
+            g_labels = -g * log_p
         return g_logits, g_labels
+
+
+#: Functions that code templates may call besides ``np`` and ``expit`` (see :mod:`~tinygrad_nnd.engine.compiler`).
+TEMPLATE_FUNCTIONS: dict[str, Any] = {
+    "scatter_add": scatter_add,
+    "logsumexp_forward": logsumexp_forward,
+    "softmax_forward": softmax_forward,
+    "log_softmax_forward": log_softmax_forward,
+    "softmax_cross_entropy_forward": softmax_cross_entropy_forward,
+}
