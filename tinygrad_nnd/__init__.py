@@ -30,6 +30,11 @@ from .engine import (
     jit,
     no_grad,
     ravel_pytree,
+    HESSIAN_MAX_SIZE,
+    hessian,
+    jacobian,
+    jvp,
+    vjp,
     topological_order,
     tree_flatten,
     tree_leaves,
@@ -73,7 +78,7 @@ from .engine.functions import (
 
 # gradcheck is loaded now, not on first use: the function has its module's name, and
 # the submodule, once imported, would otherwise take the name.
-from .gradcheck import GradcheckResult, gradcheck, norm_ratio, numerical_gradient
+from .gradcheck import GradcheckResult, check_grads, gradcheck, norm_ratio, numerical_gradient
 
 if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ below loads these
     from .io import ModelFileError, load_model, save_model
@@ -132,5 +137,6 @@ __all__ = [
     "subtract", "tanh", "tensor", "topological_order", "transpose", "value_and_grad",
     "clip", "concatenate", "expand_dims", "log_softmax", "logsumexp", "maximum", "minimum", "softmax",
     "softmax_cross_entropy", "sqrt", "squeeze", "stack", "where",
+    "HESSIAN_MAX_SIZE", "hessian", "jacobian", "jvp", "vjp", "check_grads",
     "ravel_pytree", "tree_flatten", "tree_leaves", "tree_map", "tree_unflatten",
 ]

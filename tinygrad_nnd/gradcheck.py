@@ -10,7 +10,7 @@ from rounding; ``eps = 1e-4`` balances the two for values of order one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,3 +195,174 @@ def gradcheck(
         np.concatenate([c.numerical.ravel() for c in result.inputs]),
     ) if result.inputs else 0.0
     return result
+
+
+# ---------------------------------------------------------------- check_grads: both modes, higher orders
+
+
+def check_grads(
+    f: Callable[..., Tensor],
+    args: Sequence[Any],
+    order: int = 2,
+    modes: Sequence[str] = ("fwd", "rev"),
+    eps: float = 1e-4,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    seed: int = 0,
+) -> None:
+    """Check forward mode, reverse mode and their derivatives up to ``order`` against central differences.
+
+    As ``jax.test_util.check_grads`` and autograd's ``check_grads``: for a random
+    direction ``v`` (per argument), the numerical derivative
+    ``(f(x + eps v) - f(x - eps v)) / (2 eps)`` must equal
+
+    - ``"fwd"``: the forward-mode ``jvp(f, x, v)``, element by element;
+    - ``"rev"``: through the reverse mode, ``<vjp(u), v>`` must equal
+      ``<u, numerical>`` for a random cotangent ``u``;
+
+    and with ``order > 1`` the same checks run, recursively, on the functions
+    ``x -> jvp(f, x, v)`` and ``x -> vjp(f, x)(u)``, whose own derivatives are
+    second derivatives of ``f`` (and so on). It raises at the first mismatch and
+    returns None when all pass, so it fits in a user's own tests.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(*args)`` on Tensors (trees of them, for tree arguments), returning a Tensor of any shape.
+    args : sequence
+        The point: one entry per argument of ``f``, each an array or a tree of arrays.
+    order : int, optional
+        The highest order of derivative checked (1: first derivatives only).
+    modes : sequence of str, optional
+        ``"fwd"``, ``"rev"`` or both.
+    eps, rtol, atol : float, optional
+        The step and the tolerances: an element passes when
+        ``|autodiff - numerical| <= atol + rtol * |numerical|``; as for
+        :func:`~tinygrad_nnd.testing.assert_gradients_match`, fit for values of order one.
+    seed : int, optional
+        Seed of the random directions and cotangents.
+
+    Raises
+    ------
+    AssertionError
+        Naming the mode and the order that disagree, with both values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_grads(lambda x, y: (x * y).tanh(), (np.array([0.5, -1.0]), np.array(2.0)), order=2)
+
+    A wrong derivative is caught, here that of ``x**2`` without its factor 2:
+
+    >>> from tinygrad_nnd import Op, Tensor
+    >>> from tinygrad_nnd.engine import apply
+    >>> class WrongSquare(Op):
+    ...     def forward(self, a):
+    ...         return a * a
+    ...     def backward(self, g, out, a):
+    ...         return (g * a,)
+    >>> check_grads(lambda x: apply(WrongSquare(), x), (np.array([1.0, 2.0]),), order=1, modes=("rev",))
+    Traceback (most recent call last):
+    ...
+    AssertionError: check_grads: reverse mode (vjp) of <lambda>, order 1, disagrees with central differences: <vjp(u), v> = ...
+    """
+    from .engine.tree import tree_flatten, tree_unflatten
+
+    unknown = set(modes) - {"fwd", "rev"}
+    if unknown or not modes:
+        raise ValueError(f"check_grads: modes must be some of 'fwd' and 'rev', got {tuple(modes)!r}")
+    if int(order) != order or order < 1:
+        raise ValueError(f"check_grads: order must be a positive integer, got {order!r}")
+    if not isinstance(args, (tuple, list)):
+        raise TypeError(f"check_grads: args must be a tuple or list of arguments, got {type(args).__name__}")
+    leaves, treedef = tree_flatten(tuple(args))
+    arrays = [np.array(as_array(leaf, "check_grads"), dtype=np.float64) for leaf in leaves]
+
+    def f_leaves(*tensors: Tensor) -> Tensor:
+        return f(*tree_unflatten(treedef, list(tensors)))
+
+    name = getattr(f, "__name__", "f")
+    _check_grads(f_leaves, arrays, int(order), tuple(modes), eps, rtol, atol, np.random.default_rng(seed), name, 1)
+
+
+def _evaluate(f: Callable[..., Tensor], arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """``f``'s value at ``arrays`` (as constants: no graph is needed for a value)."""
+    with no_grad():
+        y = f(*[Tensor(a) for a in arrays])
+    if not isinstance(y, Tensor):
+        raise TypeError(f"check_grads: the function must return a Tensor, got {type(y).__name__}")
+    return np.array(y.data, dtype=np.float64)
+
+
+def _leaves_requiring_grad(tensors: Sequence[Tensor]) -> list[Tensor]:
+    """The given Tensors where they already carry a graph (an outer derivative), else fresh leaves."""
+    return [t if t.requires_grad else Tensor(t.data, requires_grad=True) for t in tensors]
+
+
+def _check_grads(
+    f: Callable[..., Tensor],
+    arrays: list[np.ndarray],
+    order: int,
+    modes: tuple[str, ...],
+    eps: float,
+    rtol: float,
+    atol: float,
+    rng: np.random.Generator,
+    name: str,
+    level: int,
+) -> None:
+    from .engine import enable_grad
+    from .engine.derivatives import _output_vjp, jvp_tensors
+    from .engine.functions import concatenate
+
+    v = [rng.standard_normal(a.shape) for a in arrays]
+    y0 = _evaluate(f, arrays)
+    u = rng.standard_normal(y0.shape)
+    plus = _evaluate(f, [a + eps * d for a, d in zip(arrays, v)])
+    minus = _evaluate(f, [a - eps * d for a, d in zip(arrays, v)])
+    numerical = (plus - minus) / (2 * eps)
+    where = f"of {name}, order {level}"
+    if "fwd" in modes:
+        with enable_grad():
+            xs = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+            Jv = np.asarray(jvp_tensors(f(*xs), xs, v), dtype=np.float64)
+        error = np.abs(Jv - numerical)
+        if not np.all(error <= atol + rtol * np.abs(numerical)):
+            worst = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
+            raise AssertionError(
+                f"check_grads: forward mode (jvp) {where}, disagrees with central differences at output "
+                f"element {tuple(int(i) for i in worst)}: jvp {float(Jv[worst])!r} vs numerical "
+                f"{float(numerical[worst])!r} (eps={eps}, rtol={rtol}, atol={atol})"
+            )
+    if "rev" in modes:
+        with enable_grad():
+            xs = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+            cotangents = _output_vjp(f(*xs), xs, u, create_graph=False)
+        autodiff = float(sum(np.vdot(g, d) for g, d in zip(cotangents, v)))
+        expected = float(np.vdot(u, numerical))
+        # The inner product adds up to ~64 elements' errors, each bounded as above: the bound scales with their sum.
+        bound = atol * max(u.size, 1) + rtol * float(np.vdot(np.abs(u), np.abs(numerical)))
+        if not abs(autodiff - expected) <= bound:
+            raise AssertionError(
+                f"check_grads: reverse mode (vjp) {where}, disagrees with central differences: "
+                f"<vjp(u), v> = {autodiff!r} but <u, numerical J v> = {expected!r} (eps={eps}, rtol={rtol}, atol={atol})"
+            )
+    if order == 1:
+        return
+    if "fwd" in modes:
+
+        def f_jvp(*tensors: Tensor) -> Tensor:
+            with enable_grad():
+                xs = _leaves_requiring_grad(tensors)
+                return jvp_tensors(f(*xs), xs, v, create_graph=True)
+
+        _check_grads(f_jvp, arrays, order - 1, modes, eps, rtol, atol, rng, f"jvp({name})", level + 1)
+    if "rev" in modes:
+
+        def f_vjp(*tensors: Tensor) -> Tensor:
+            with enable_grad():
+                xs = _leaves_requiring_grad(tensors)
+                cotangents = _output_vjp(f(*xs), xs, u, create_graph=True)
+                return concatenate([g.reshape(-1) for g in cotangents])
+
+        _check_grads(f_vjp, arrays, order - 1, modes, eps, rtol, atol, rng, f"vjp({name})", level + 1)

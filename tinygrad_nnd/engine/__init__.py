@@ -1,6 +1,7 @@
 """The autodiff engine: Tensor, the op registry, backpropagation and the functional API."""
 
 from .backprop import backpropagate, topological_order
+from .derivatives import HESSIAN_MAX_SIZE, hessian, jacobian, jvp, vjp
 from .functional import grad, gradients, hvp, value_and_grad
 from .jit import Jitted, jit
 from .modes import AnomalyError, TracerConversionError, detect_anomaly, enable_grad, is_grad_enabled, no_grad

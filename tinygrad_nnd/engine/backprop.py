@@ -90,7 +90,10 @@ def backpropagate(
     wanted_set = set(wanted)
     results: dict[Tensor, Any] = {}
     # dL/d(node) for the nodes reached so far, summed over the paths found; freed once passed on.
-    pending: dict[Tensor, Any] = {root: type(root)(seed) if create_graph else seed}
+    # A Tensor seed (create_graph only) stays in the graph: forward mode differentiates through it.
+    if create_graph and not isinstance(seed, type(root)):
+        seed = type(root)(seed)
+    pending: dict[Tensor, Any] = {root: seed}
     # On arrays the rules record nothing; on Tensors (create_graph) recording must be on.
     with enable_grad() if create_graph else nullcontext():
         for node in reversed(topological_order(root)):
