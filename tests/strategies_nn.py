@@ -19,6 +19,10 @@ Ranges, and why:
 - Lambda: 0 (Parts I-VI) or in [0, 1] (Part VII uses 1e-4); both cost forms
   (``mean_cost`` False: Parts III-VI, True: Part VII).
 - Batches of 1-20 rows.
+- Every configuration of the two options for classifiers: ``bias`` (the biases drawn
+  like the weights) and ``output`` ("sigmoid" with the squared error, "softmax" with the
+  cross-entropy). The cross-entropy's targets are drawn in [0, 1] like the others, not
+  only one-hot rows: the chain rule's ``y_hat * sum(y) - y`` is then tested in general.
 """
 
 from __future__ import annotations
@@ -82,14 +86,20 @@ def problems(
     input_low: float = -INPUT_BOUND,
     input_high: float = INPUT_BOUND,
     Lambda: st.SearchStrategy[float] | None = None,
+    options: bool = True,
 ) -> Problem:
-    """A network (sizes, weights, Lambda, cost form) and a batch ``X, y`` that fits it."""
+    """A network (sizes, weights, Lambda, cost form, bias, output) and a batch ``X, y`` that fits it.
+
+    ``options=False`` keeps the series' network: no biases, sigmoid output.
+    """
     shape = draw(layer_sizes() if sizes is None else sizes)
     N = NeuralNetwork(
         shape,
         seed=0,  # replaced just below; a seed keeps NumPy's global generator untouched
         Lambda=draw(lambdas if Lambda is None else Lambda),
         mean_cost=draw(st.booleans()),
+        bias=draw(st.booleans()) if options else False,
+        output=draw(st.sampled_from(["sigmoid", "softmax"])) if options else "sigmoid",
     )
     params, X, y = draw(points(N, draw(st.integers(1, MAX_ROWS)), weight_low, weight_high, input_low, input_high))
     N.set_params(params)
@@ -114,4 +124,6 @@ def points(
 
 def series_problems() -> st.SearchStrategy[Problem]:
     """The series' own setting: a 2-3-1 network with weights in [0, 1) and inputs in [0, 1]."""
-    return problems(sizes=st.just((2, 3, 1)), weight_low=0.0, weight_high=1.0, input_low=0.0, input_high=1.0)
+    return problems(
+        sizes=st.just((2, 3, 1)), weight_low=0.0, weight_high=1.0, input_low=0.0, input_high=1.0, options=False
+    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import scipy.special
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies_nn import Problem, layer_sizes, problems, scaled, series_problems
@@ -104,12 +105,14 @@ def test_autodiff_gradient_equals_hand_written_chain_rule(p: Problem) -> None:
 
 @given(problems())
 def test_cost_function_prime_returns_one_matrix_per_layer_shaped_like_the_weights(p: Problem) -> None:
-    """cost_function_prime gives dJ/dW_l with W_l's shape, in layer order: each equals autodiff's gradient for W_l."""
+    """cost_function_prime gives dJ/dW_l (then dJ/db_l with biases) with each parameter's shape, in layer order:
+    each equals autodiff's gradient for that parameter (the bias's: delta summed over the rows, by unbroadcasting)."""
     grads = p.N.cost_function_prime(p.X, p.y)
-    assert [g.shape for g in grads] == [W.shape for W in p.N.weights]
-    # Autodiff's gradient for each weight matrix, found by the Tensor it belongs to (no flat layout involved).
+    assert [g.shape for g in grads] == [W.shape for W in p.N.params]
+    # Autodiff's gradient for each parameter, found by the Tensor it belongs to (no flat layout involved).
     weights = [Tensor(W, requires_grad=True) for W in p.N.weights]
-    per_layer = gradients(p.N.cost_tensor(p.X, p.y, weights), weights)
+    biases = [Tensor(b, requires_grad=True) for b in p.N.biases]
+    per_layer = gradients(p.N.cost_tensor(p.X, p.y, weights, biases), weights + biases)
     assert_gradients_equal(
         np.concatenate([g.ravel() for g in grads]),
         np.concatenate([g.ravel() for g in per_layer]),
@@ -159,9 +162,16 @@ def test_cost_function_equals_cost_tensor_and_cost_and_gradients(p: Problem) -> 
 
 @given(problems())
 def test_cost_is_the_documented_formula(p: Problem) -> None:
-    """J = 0.5 sum((y - y_hat)^2) [/ N] + Lambda/2 sum_l sum(W_l^2), with y_hat from forward (Parts III and VII)."""
+    """J = 0.5 sum((y - y_hat)^2) [/ N] + Lambda/2 sum_l sum(W_l^2), with y_hat from forward (Parts III and VII);
+    for a softmax output the data term is the cross-entropy -sum(y log(y_hat)) (y_hat computed by SciPy's softmax)."""
     y_hat = p.N.forward(p.X)
-    data_term = 0.5 * np.sum((p.y - y_hat) ** 2)
+    if p.N.output == "softmax":
+        z_out = getattr(p.N, f"z_{p.N.n_layers + 1}")
+        # log_softmax from SciPy: a different formula, a few roundings apart (within the 1e-13 below).
+        data_term = -np.sum(p.y * scipy.special.log_softmax(z_out, axis=1))
+        np.testing.assert_allclose(y_hat, scipy.special.softmax(z_out, axis=1), rtol=1e-13, atol=1e-300)
+    else:
+        data_term = 0.5 * np.sum((p.y - y_hat) ** 2)
     if p.N.mean_cost:
         data_term /= p.X.shape[0]
     expected = data_term + p.N.Lambda / 2 * sum(np.sum(W**2) for W in p.N.weights)
@@ -238,10 +248,12 @@ def test_set_params_then_get_params_is_the_identity_and_leaves_the_cost_consiste
     p.N.set_params(v)
     np.testing.assert_array_equal(p.N.get_params(), v)
     start = 0
-    for W in p.N.weights:
+    for W in p.N.params:  # the weights, then the biases
         np.testing.assert_array_equal(W, v[start : start + W.size].reshape(W.shape))
         start += W.size
-    twin = NeuralNetwork(p.N.layer_sizes, seed=1, Lambda=p.N.Lambda, mean_cost=p.N.mean_cost)
+    twin = NeuralNetwork(
+        p.N.layer_sizes, seed=1, Lambda=p.N.Lambda, mean_cost=p.N.mean_cost, bias=p.N.bias, output=p.N.output
+    )
     twin.set_params(v.copy())
     assert twin.cost_function(p.X, p.y) == p.N.cost_function(p.X, p.y)
 

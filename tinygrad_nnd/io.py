@@ -10,6 +10,8 @@ never runs code from the file. It holds:
 ``Lambda``      the regularization weight (a float)
 ``mean_cost``   whether the cost is averaged over the examples (a bool)
 ``W_1, W_2``    the weights, float64, of shapes ``(layer_sizes[l-1], layer_sizes[l])``
+``b_1, b_2``    only for a network with biases (``bias=True``): float64, of shapes ``(layer_sizes[l],)``
+``output``      only for a network whose output is not the series' sigmoid: ``"softmax"``
 ``preprocessing``  optional: JSON text saying how the data is prepared for the
                 network (the command line's ``train --save`` stores its column
                 names and scales there, so a model is always one file)
@@ -50,6 +52,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .nn import NeuralNetwork
+from .nn.network import OUTPUTS
 
 __all__ = ["FORMAT", "VERSION", "ModelFileError", "SavedModel", "is_model_file", "load_model", "read_model", "save_model"]
 
@@ -59,7 +62,7 @@ FORMAT = "tinygrad_nnd.NeuralNetwork"
 VERSION = 1
 
 _SETTINGS = ("format", "version", "layer_sizes", "Lambda", "mean_cost")
-_OPTIONAL = ("preprocessing",)
+_OPTIONAL = ("preprocessing", "output")
 #: Deflate never shrinks data more than about 1032 to 1: a bound on what a compressed entry can hold.
 _DEFLATE_MAX_RATIO = 1032
 
@@ -119,9 +122,9 @@ def save_model(
     path = Path(path)
     if not path.name or path.name in (".", ".."):
         raise ValueError(f"save_model: {str(path)!r} names a folder, not a file")
-    for l, W in enumerate(N.weights, start=1):
+    for name, W in _named_params(N):
         if not np.isfinite(W).all():
-            raise ValueError(f"save_model: W_{l} contains NaN or infinite values; such a model could not be loaded")
+            raise ValueError(f"save_model: {name} contains NaN or infinite values; such a model could not be loaded")
     if not np.isfinite(N.Lambda):
         raise ValueError(f"save_model: Lambda is {N.Lambda}; it must be finite")
     if preprocessing is not None:
@@ -133,8 +136,10 @@ def save_model(
         "Lambda": np.array(N.Lambda, dtype=np.float64),
         "mean_cost": np.array(N.mean_cost, dtype=np.bool_),
     }
-    for l, W in enumerate(N.weights, start=1):
-        arrays[f"W_{l}"] = np.asarray(W, dtype=np.float64)
+    for name, W in _named_params(N):
+        arrays[name] = np.asarray(W, dtype=np.float64)
+    if N.output != "sigmoid":
+        arrays["output"] = np.array(N.output)
     if preprocessing is not None:
         arrays["preprocessing"] = np.array(preprocessing)
     if not overwrite and os.path.lexists(path):
@@ -281,12 +286,16 @@ def read_model(path: str | os.PathLike[str]) -> SavedModel:
                 raise ModelFileError(path, f"model file version {version} is not supported (this tinygrad_nnd reads version {VERSION})")
             layer_sizes = _layer_sizes(path, entries)
             n_layers = len(layer_sizes) - 1
-            expected = {f"W_{l}" for l in range(1, n_layers + 1)}
+            shapes = {f"W_{l}": (layer_sizes[l - 1], layer_sizes[l]) for l in range(1, n_layers + 1)}
+            bias_names = {f"b_{l}" for l in range(1, n_layers + 1)}
+            if names & bias_names:  # biases: all of them, or none
+                shapes.update({f"b_{l}": (layer_sizes[l],) for l in range(1, n_layers + 1)})
+            expected = set(shapes)
             unexpected = sorted(names - expected - set(_SETTINGS) - set(_OPTIONAL))
             if unexpected:
                 raise ModelFileError(path, f"unexpected entries {unexpected} for layer_sizes {layer_sizes}")
-            for l in range(1, n_layers + 1):  # shapes and types from the headers, before any weight is read
-                _check_weight_header(path, headers, l, (layer_sizes[l - 1], layer_sizes[l]))
+            for name, shape in shapes.items():  # shapes and types from the headers, before any weight is read
+                _check_weight_header(path, headers, name, shape)
             for name in sorted(expected):
                 entries[name] = _read_entry(path, archive, name)
     except ModelFileError:
@@ -303,12 +312,21 @@ def read_model(path: str | os.PathLike[str]) -> SavedModel:
     preprocessing = entries.get("preprocessing")
     if preprocessing is not None and (preprocessing.shape != () or preprocessing.dtype.kind != "U"):
         raise ModelFileError(path, "'preprocessing' is not a single string (of JSON text)")
-    weights = [_weight(path, entries, l, (layer_sizes[l - 1], layer_sizes[l])) for l in range(1, n_layers + 1)]
+    output = entries.get("output")
+    if output is not None and (output.shape != () or output.dtype.kind != "U" or str(output) not in OUTPUTS):
+        raise ModelFileError(path, f"'output' must be one of {', '.join(OUTPUTS)}")
+    params = {name: _weight(path, entries, name, shape) for name, shape in shapes.items()}
+    bias = "b_1" in params
 
     # seed=0: draw the placeholder weights from a private generator, leaving
     # NumPy's global random state as the caller had it.
-    N = NeuralNetwork(layer_sizes, seed=0, Lambda=Lambda, mean_cost=bool(mean_cost))
-    N.weights = weights
+    N = NeuralNetwork(
+        layer_sizes, seed=0, Lambda=Lambda, mean_cost=bool(mean_cost), bias=bias,
+        output="sigmoid" if output is None else str(output),
+    )
+    N.weights = [params[f"W_{l}"] for l in range(1, n_layers + 1)]
+    if bias:
+        N.biases = [params[f"b_{l}"] for l in range(1, n_layers + 1)]
     return SavedModel(N, None if preprocessing is None else str(preprocessing))
 
 
@@ -351,8 +369,13 @@ def _headers(path: Path, archive: zipfile.ZipFile) -> dict[str, tuple[tuple[int,
     return headers
 
 
-def _check_weight_header(path: Path, headers: dict[str, tuple[tuple[int, ...], np.dtype]], l: int, shape: tuple[int, int]) -> None:
-    name = f"W_{l}"
+def _named_params(N: NeuralNetwork) -> list[tuple[str, np.ndarray]]:
+    """``[("W_1", W_1), ..., ("b_1", b_1), ...]``: the parameters under their names in the file."""
+    named = [(f"W_{l}", W) for l, W in enumerate(N.weights, start=1)]
+    return named + [(f"b_{l}", b) for l, b in enumerate(N.biases, start=1)]
+
+
+def _check_weight_header(path: Path, headers: dict[str, tuple[tuple[int, ...], np.dtype]], name: str, shape: tuple[int, ...]) -> None:
     if name not in headers:
         raise ModelFileError(path, f"weight {name} is missing")
     found, dtype = headers[name]
@@ -395,8 +418,7 @@ def _layer_sizes(path: Path, entries: dict[str, np.ndarray]) -> tuple[int, ...]:
     return tuple(int(n) for n in sizes)
 
 
-def _weight(path: Path, entries: dict[str, np.ndarray], l: int, shape: tuple[int, int]) -> np.ndarray:
-    name = f"W_{l}"
+def _weight(path: Path, entries: dict[str, np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
     W = entries.get(name)
     if W is None:
         raise ModelFileError(path, f"weight {name} is missing")

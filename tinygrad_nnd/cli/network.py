@@ -63,7 +63,7 @@ def check_memory(layers: Sequence[int], method: str | None = None) -> None:
 
 
 def build_network(args: argparse.Namespace, data: Dataset) -> NeuralNetwork:
-    """The network that ``--layers``, ``--seed``, ``--lambda`` and ``--mean-cost`` describe, for ``data``.
+    """The network that ``--layers``, ``--seed``, ``--lambda``, ``--mean-cost``, ``--bias`` and ``--softmax`` describe, for ``data``.
 
     Its memory (and that of ``--method``, for commands that train) is checked before it is built.
     """
@@ -71,7 +71,15 @@ def build_network(args: argparse.Namespace, data: Dataset) -> NeuralNetwork:
     check_layers_fit(layers, data)
     check_memory(layers, getattr(args, "method", None))
     init = getattr(args, "init", "uniform").replace("-", "_")
-    return NeuralNetwork(layers, seed=args.seed, Lambda=args.Lambda, mean_cost=args.mean_cost, init=init)
+    return NeuralNetwork(
+        layers,
+        seed=args.seed,
+        Lambda=args.Lambda,
+        mean_cost=args.mean_cost,
+        init=init,
+        bias=getattr(args, "bias", False),
+        output="softmax" if getattr(args, "softmax", False) else "sigmoid",
+    )
 
 
 def scaled_data(args: argparse.Namespace) -> tuple[Dataset, np.ndarray, np.ndarray]:

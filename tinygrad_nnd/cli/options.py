@@ -171,7 +171,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_network_options(parser: argparse.ArgumentParser) -> None:
-    """``--layers``, ``--seed``, ``--lambda`` and ``--mean-cost``: which network to build."""
+    """``--layers``, ``--seed``, ``--lambda``, ``--mean-cost``, ``--bias`` and ``--softmax``: which network to build."""
     parser.add_argument(
         "--layers",
         type=parse_layers,
@@ -200,4 +200,15 @@ def _add_network_options(parser: argparse.ArgumentParser) -> None:
         "--mean-cost",
         action="store_true",
         help="divide the squared error by the number of examples (Part VII's cost)",
+    )
+    parser.add_argument(
+        "--bias",
+        action="store_true",
+        help="give every layer a bias vector b_l (z = a W + b), starting at 0",
+    )
+    parser.add_argument(
+        "--softmax",
+        action="store_true",
+        help="a softmax output layer with the cross-entropy cost, for class targets (instead of the series' "
+        "sigmoid output and squared error)",
     )

@@ -9,6 +9,13 @@ optionally averaged over the ``N`` examples and regularized (Part VII), is
 
 .. math:: J = \\frac{1}{2} \\sum (y - \\hat y)^2 \\; [/N] \\; + \\frac{\\Lambda}{2} \\sum_l \\sum W_l^2 .
 
+Two options, off by default, turn it into a small classifier (the iris example):
+``bias=True`` adds a bias row vector ``b_l`` to every layer, ``z_{l+1} = a_l W_l + b_l``
+(broadcast over the examples, so its gradient is ``delta_{l+1}`` summed over them), and
+``output="softmax"`` makes the last layer a softmax, ``y_hat = softmax(z_{L+1})``, with the
+cross-entropy cost :math:`J = -\\sum y \\log \\hat y` in place of the squared error (the regularization
+term still covers the weights only).
+
 Its gradient is available two ways, which the test suite proves equal:
 
 - :meth:`NeuralNetwork.cost_function_prime`: the series' hand-written chain rule
@@ -28,7 +35,24 @@ import numpy as np
 from ..engine import Tensor, jit
 from ..engine.compiler import Program, build
 from ..engine.jit import Jitted, trace
+from ..engine.ops import softmax_cross_entropy_forward, softmax_forward
 from .activations import sigmoid, sigmoid_prime
+
+#: The activations of the last layer: the series' sigmoid (squared-error cost), or softmax (cross-entropy).
+OUTPUTS = ("sigmoid", "softmax")
+
+
+def _softmax(z: Any) -> Any:
+    """Softmax over each row (the classes), for arrays or Tensors."""
+    return z.softmax(axis=-1) if isinstance(z, Tensor) else softmax_forward(z, -1)
+
+
+def _cross_entropy(z: Any, y: Any) -> Any:
+    """The cross-entropy of ``softmax(z)`` against ``y``, one value per row, from the logits ``z``."""
+    if isinstance(z, Tensor):
+        return z.softmax_cross_entropy(y, axis=-1)
+    return softmax_cross_entropy_forward(z, np.asarray(getattr(y, "data", y)), -1)
+
 
 #: The initial weights :class:`NeuralNetwork` can draw (its ``init``).
 INIT_CHOICES = ("uniform", "fan_in")
@@ -61,11 +85,19 @@ class NeuralNetwork:
         the layer's inputs (its fan-in), so each ``z`` has the variance of one
         input whatever the width (LeCun's scaling). Both draw the same random
         numbers from ``seed``.
+    bias : bool, optional
+        Give every layer a bias ``b_l`` of shape ``(layer_sizes[l],)``, starting at 0
+        (the weights are drawn exactly as without biases).
+    output : {"sigmoid", "softmax"}, optional
+        The last layer's activation: the series' sigmoid with the squared-error cost,
+        or a softmax with the cross-entropy cost (for one-hot class labels).
 
     Attributes
     ----------
     W_1, W_2, ... : ndarray
         The weights; ``W_l`` has shape ``(layer_sizes[l-1], layer_sizes[l])``.
+    b_1, b_2, ... : ndarray
+        With ``bias=True``: the biases; ``b_l`` has shape ``(layer_sizes[l],)``.
     input_layer_size, output_layer_size : int
     hidden_layer_size : int or tuple of int
         The hidden layer's size (a tuple of sizes when there are several).
@@ -94,17 +126,23 @@ class NeuralNetwork:
         Lambda: float = 0.0,
         mean_cost: bool = False,
         init: str = "uniform",
+        bias: bool = False,
+        output: str = "sigmoid",
     ) -> None:
         sizes = tuple(int(n) for n in layer_sizes)
         if len(sizes) < 2 or any(n < 1 for n in sizes) or any(n != m for n, m in zip(sizes, layer_sizes)):
             raise ValueError(f"NeuralNetwork: layer_sizes must be at least two positive integers, got {layer_sizes!r}")
         if not np.isfinite(Lambda) or Lambda < 0:
             raise ValueError(f"NeuralNetwork: Lambda must be a finite number >= 0, got {Lambda!r}")
+        if output not in OUTPUTS:
+            raise ValueError(f"NeuralNetwork: output must be one of {', '.join(map(repr, OUTPUTS))}, got {output!r}")
         self.layer_sizes = sizes
         self.Lambda = float(Lambda)
         self.mean_cost = bool(mean_cost)
         if init not in INIT_CHOICES:
             raise ValueError(f"NeuralNetwork: init must be one of {', '.join(map(repr, INIT_CHOICES))}, got {init!r}")
+        self.bias = bool(bias)
+        self.output = output
         if seed is None:
             uniform = [np.random.rand(n_in, n_out) for n_in, n_out in self._weight_shapes()]
         else:
@@ -113,6 +151,7 @@ class NeuralNetwork:
         if init == "fan_in":  # [0, 1) -> [-a, a), a = sqrt(3 / fan_in): variance 1 / fan_in
             uniform = [(2 * u - 1) * np.sqrt(3 / u.shape[0]) for u in uniform]
         self.weights = uniform
+        self.biases = [np.zeros(n_out) for n_out in self.layer_sizes[1:]] if self.bias else []
 
     # ---------------------------------------------------------------- shape and parameters
 
@@ -154,25 +193,60 @@ class NeuralNetwork:
             setattr(self, f"W_{l}", W)
 
     @property
+    def biases(self) -> list[np.ndarray]:
+        """``[b_1, ..., b_L]`` with ``bias=True``, else ``[]`` (setting the list checks shapes)."""
+        return [getattr(self, f"b_{l}") for l in range(1, self.n_layers + 1)] if self.bias else []
+
+    @biases.setter
+    def biases(self, biases: Sequence[np.ndarray]) -> None:
+        shapes = [(n,) for n in self.layer_sizes[1:]] if self.bias else []
+        if len(biases) != len(shapes):
+            raise ValueError(f"biases: expected {len(shapes)} vectors for layers {self.layer_sizes} (bias={self.bias}), got {len(biases)}")
+        for l, (b, shape) in enumerate(zip(biases, shapes), start=1):
+            b = np.array(b, dtype=np.float64)  # a copy: the caller's array stays theirs
+            if b.shape != shape:
+                raise ValueError(f"biases: b_{l} must have shape {shape}, got {b.shape}")
+            setattr(self, f"b_{l}", b)
+
+    def _param_shapes(self) -> list[tuple[int, ...]]:
+        """The shapes of the parameters in :meth:`get_params`' order: the weights, then the biases."""
+        return list(self._weight_shapes()) + ([(n,) for n in self.layer_sizes[1:]] if self.bias else [])
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        """``[W_1, ..., W_L]``, then ``[b_1, ..., b_L]`` with ``bias=True``."""
+        return self.weights + self.biases
+
+    @property
     def n_params(self) -> int:
-        return sum(n_in * n_out for n_in, n_out in self._weight_shapes())
+        return sum(int(np.prod(shape)) for shape in self._param_shapes())
 
     def get_params(self) -> np.ndarray:
-        """All weights as one vector: ``W_1.ravel()``, then ``W_2.ravel()``, ..."""
-        return np.concatenate([W.ravel() for W in self.weights])
+        """All parameters as one vector: ``W_1.ravel()``, ``W_2.ravel()``, ..., then ``b_1``, ``b_2``, ... with biases."""
+        return np.concatenate([p.ravel() for p in self.params])
+
+    def _split(self, params: Any) -> tuple[list[Any], list[Any]]:
+        """A flat vector (array or Tensor) cut into the weights and the biases, as :meth:`get_params` lays them out."""
+        pieces, start = [], 0
+        for shape in self._param_shapes():
+            size = int(np.prod(shape))
+            pieces.append(params[start : start + size].reshape(shape))
+            start += size
+        return pieces[: self.n_layers], pieces[self.n_layers :]
 
     def set_params(self, params: Any) -> None:
-        """Set all weights from one vector laid out as :meth:`get_params` gives it (copied)."""
+        """Set all parameters from one vector laid out as :meth:`get_params` gives it (copied)."""
         params = np.asarray(params, dtype=np.float64)
         if params.shape != (self.n_params,):
             raise ValueError(
                 f"set_params: expected a vector of {self.n_params} parameters for layers "
                 f"{self.layer_sizes}, got shape {params.shape}"
             )
-        start = 0
-        for l, (n_in, n_out) in enumerate(self._weight_shapes(), start=1):
-            setattr(self, f"W_{l}", params[start : start + n_in * n_out].reshape(n_in, n_out).copy())
-            start += n_in * n_out
+        weights, biases = self._split(params)
+        for l, W in enumerate(weights, start=1):
+            setattr(self, f"W_{l}", W.copy())
+        for l, b in enumerate(biases, start=1):
+            setattr(self, f"b_{l}", b.copy())
 
     # ---------------------------------------------------------------- data checks
 
@@ -204,26 +278,38 @@ class NeuralNetwork:
 
     # ---------------------------------------------------------------- forward and cost
 
-    @staticmethod
-    def _layers(X: Any, weights: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
-        """``(z_{l+1}, a_{l+1})`` layer after layer: ``z = a W``, ``a = f(z)``, for arrays or Tensors."""
+    def _layers(self, X: Any, weights: Sequence[Any], biases: Sequence[Any] = ()) -> Iterator[tuple[Any, Any]]:
+        """``(z_{l+1}, a_{l+1})`` layer after layer: ``z = a W [+ b]``, ``a = f(z)``, for arrays or Tensors.
+
+        ``f`` is the sigmoid, except for the last layer of a softmax network.
+        """
         a = X
-        for W in weights:
+        last = len(weights) - 1
+        for l, W in enumerate(weights):
             z = a @ W
-            a = sigmoid(z)
+            if biases:
+                z = z + biases[l]  # b broadcasts over the rows (the examples)
+            a = _softmax(z) if l == last and self.output == "softmax" else sigmoid(z)
             yield z, a
 
-    def _cost(self, X: Any, y: Any, weights: Sequence[Any]) -> Any:
+    def _cost(self, X: Any, y: Any, weights: Sequence[Any], biases: Sequence[Any] = ()) -> Any:
         """The cost, written once for NumPy arrays and for Tensors (which record the graph)."""
-        y_hat = X
-        for l, (z, y_hat) in enumerate(self._layers(X, weights), start=2):
+        z = y_hat = X
+        for l, (z, y_hat) in enumerate(self._layers(X, weights, biases), start=2):
             if isinstance(z, Tensor):  # labels for graph views: the series' names
                 z.name, y_hat.name = f"z_{l}", ("y_hat" if l == len(weights) + 1 else f"a_{l}")
-        return self._cost_of_prediction(y_hat, y, weights)
+        return self._cost_of_prediction(y_hat, y, weights, z)
 
-    def _cost_of_prediction(self, y_hat: Any, y: Any, weights: Sequence[Any]) -> Any:
-        """``J`` from the prediction: squared error (per example with ``mean_cost``) plus the Part VII term."""
-        J = 0.5 * ((y - y_hat) ** 2).sum()
+    def _cost_of_prediction(self, y_hat: Any, y: Any, weights: Sequence[Any], z_out: Any = None) -> Any:
+        """``J`` from the prediction: the data term (per example with ``mean_cost``) plus the Part VII term.
+
+        The data term is the squared error, or for a softmax output the cross-entropy,
+        computed from the last layer's ``z_out`` (logits) so that it stays finite.
+        """
+        if self.output == "softmax":
+            J = _cross_entropy(z_out, y).sum()
+        else:
+            J = 0.5 * ((y - y_hat) ** 2).sum()
         if self.mean_cost:
             J = J / y.shape[0]
         if self.Lambda:
@@ -241,7 +327,7 @@ class NeuralNetwork:
     def _forward(self, X: np.ndarray) -> np.ndarray:
         """:meth:`forward` on data already checked."""
         a = X
-        for l, (z, a) in enumerate(self._layers(X, self.weights), start=2):
+        for l, (z, a) in enumerate(self._layers(X, self.weights, self.biases), start=2):
             setattr(self, f"z_{l}", z)
             if l <= self.n_layers:
                 setattr(self, f"a_{l}", a)
@@ -252,15 +338,16 @@ class NeuralNetwork:
     def cost_function(self, X: Any, y: Any) -> float:
         """The cost ``J`` at the current weights (see the module docstring)."""
         X, y = self.check_data(X, y)
-        return float(self._cost(X, y, self.weights))
+        return float(self._cost(X, y, self.weights, self.biases))
 
-    def cost_tensor(self, X: Any, y: Any, weights: Sequence[Tensor]) -> Tensor:
-        """The cost as a Tensor whose graph leads back to the given weight Tensors.
+    def cost_tensor(self, X: Any, y: Any, weights: Sequence[Tensor], biases: Sequence[Tensor] | None = None) -> Tensor:
+        """The cost as a Tensor whose graph leads back to the given weight (and bias) Tensors.
 
+        With ``bias=True`` and no ``biases`` given, the current biases are constants.
         Intermediate nodes are named ``z_2``, ``a_2``, ..., ``y_hat`` for graph views.
         """
         X, y = self.check_data(X, y)
-        return self._cost(X, y, weights)
+        return self._cost(X, y, weights, self.biases if biases is None else biases)
 
     def cost_of_params(self, params: Tensor, X: Any, y: Any) -> Tensor:
         """The cost as a function of one flat parameter Tensor (laid out as :meth:`get_params`).
@@ -274,13 +361,12 @@ class NeuralNetwork:
 
     def _cost_of_params(self, params: Tensor, X: Any, y: Any) -> Tensor:
         """:meth:`cost_of_params` without the data checks (``X`` and ``y`` may be traced Tensors)."""
-        weights, start = [], 0
-        for l, (n_in, n_out) in enumerate(self._weight_shapes(), start=1):
-            W = params[start : start + n_in * n_out].reshape(n_in, n_out)
+        weights, biases = self._split(params)
+        for l, W in enumerate(weights, start=1):
             W.name = f"W_{l}"
-            weights.append(W)
-            start += n_in * n_out
-        return self._cost(X, y, weights)
+        for l, b in enumerate(biases, start=1):
+            b.name = f"b_{l}"
+        return self._cost(X, y, weights, biases)
 
     def hessian_vector_product(self, params: Any, v: Any, X: Any, y: Any) -> np.ndarray:
         """``H(params) @ v`` for the cost, exact, compiled (:func:`~tinygrad_nnd.jit` of :meth:`cost_of_params`).
@@ -288,7 +374,7 @@ class NeuralNetwork:
         SciPy's ``hessp=``: the :class:`Trainer` uses it for Newton-CG and the trust-region methods.
         """
         X, y = self.check_data(X, y)
-        key = (self.layer_sizes, self.Lambda, self.mean_cost)
+        key = (self.layer_sizes, self.Lambda, self.mean_cost, self.bias, self.output)
         cached = getattr(self, "_jitted_cost", None)  # (key, jitted), replaced as one: safe for threads
         if cached is None or cached[0] != key:
             cached = (key, jit(self._cost_of_params))
@@ -310,7 +396,7 @@ class NeuralNetwork:
         the cost has no branches, so every call would record the same graph again.
         """
         X, y = self.check_data(X, y)
-        J, *gradients = self._compiled_cost(X, y)(*self.weights, X, y)
+        J, *gradients = self._compiled_cost(X, y)(*self.params, X, y)
         return J, np.concatenate([g.ravel() for g in gradients])
 
     def cost_and_gradients_source(self, X: Any, y: Any) -> str:
@@ -324,14 +410,15 @@ class NeuralNetwork:
 
     def _compiled_cost(self, X: np.ndarray, y: np.ndarray) -> Program:
         """The compiled cost and gradient for data of these shapes and dtypes (traced on first use)."""
-        key = (self.layer_sizes, self.Lambda, self.mean_cost, X.shape, X.dtype, y.shape, y.dtype)
+        key = (self.layer_sizes, self.Lambda, self.mean_cost, self.bias, self.output, X.shape, X.dtype, y.shape, y.dtype)
         cached = getattr(self, "_program", None)  # (key, program), replaced as one: safe for threads
         if cached is not None and cached[0] == key:
             return cached[1]
         weights = [Tensor(W, requires_grad=True, name=f"W_{l}") for l, W in enumerate(self.weights, start=1)]
+        biases = [Tensor(b, requires_grad=True, name=f"b_{l}") for l, b in enumerate(self.biases, start=1)]
         X_t, y_t = Tensor(X, name="X"), Tensor(y, name="y")
-        root = trace(lambda: self._cost(X_t, y_t, weights), [X_t, y_t])
-        program = build(root, weights, [X_t, y_t], gradient=True, value_as_float=True)
+        root = trace(lambda: self._cost(X_t, y_t, weights, biases), [X_t, y_t])
+        program = build(root, weights + biases, [X_t, y_t], gradient=True, value_as_float=True)
         self._program = (key, program)
         return program
 
@@ -346,7 +433,14 @@ class NeuralNetwork:
 
             \\frac{\\partial J}{\\partial W_l} = a_l^T \\delta_{l+1} + \\Lambda W_l .
 
-        Returns ``(dJ_dW_1, dJ_dW_2, ...)``; the deltas are kept as attributes
+        With a softmax output and the cross-entropy cost the last delta is simply
+        :math:`\\delta_{L+1} = \\hat y \\sum_k y_k - y` [/N] (``y_hat - y`` for one-hot
+        labels): the softmax's Jacobian and the logarithm's ``1 / y_hat`` cancel. A bias
+        is added to every row, so its gradient sums the rows:
+        :math:`\\partial J / \\partial b_l = \\sum_{rows} \\delta_{l+1}`.
+
+        Returns ``(dJ_dW_1, dJ_dW_2, ...)``, then ``(dJ_db_1, ...)`` with biases (the
+        order of :meth:`get_params`); the deltas are kept as attributes
         ``delta_2, ..., delta_{L+1}`` (and ``z_l``, ``a_l``, ``y_hat`` as by :meth:`forward`),
         for reading afterwards as in the series. The computation itself uses only
         local variables, so threads that share the network get correct gradients.
@@ -355,23 +449,33 @@ class NeuralNetwork:
         return self._chain_rule(X, y)[1]
 
     def _chain_rule(
-        self, X: np.ndarray, y: np.ndarray, weights: Sequence[np.ndarray] | None = None
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        weights: Sequence[np.ndarray] | None = None,
+        biases: Sequence[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         """``(y_hat, gradients)`` by the chain rule, from locals only; the series' attributes are set at the end."""
         weights = self.weights if weights is None else weights  # one snapshot for the whole pass
+        biases = self.biases if biases is None else biases
         z, a = [], [X]  # z[l - 2] is z_l; a[l - 1] is a_l (a_1 = X)
-        for z_l, a_l in self._layers(X, weights):
+        for z_l, a_l in self._layers(X, weights, biases):
             z.append(z_l)
             a.append(a_l)
         y_hat = a[-1]
-        delta = -(y - y_hat) * sigmoid_prime(z[-1])
+        if self.output == "softmax":  # d(cross-entropy of softmax)/dz, in one step
+            delta = y_hat * y.sum(axis=1, keepdims=True) - y
+        else:
+            delta = -(y - y_hat) * sigmoid_prime(z[-1])
         if self.mean_cost:
             delta = delta / X.shape[0]
-        gradients: list[np.ndarray] = [np.empty(0)] * self.n_layers
+        gradients: list[np.ndarray] = [np.empty(0)] * (self.n_layers + len(biases))
         deltas = {}
         for l in range(self.n_layers, 0, -1):  # W_L back to W_1
             deltas[f"delta_{l + 1}"] = delta
             gradients[l - 1] = a[l - 1].T @ delta + self.Lambda * weights[l - 1]
+            if biases:  # b_l was added to every row: its gradient sums delta over the rows
+                gradients[self.n_layers + l - 1] = delta.sum(axis=0)
             if l > 1:
                 delta = (delta @ weights[l - 1].T) * sigmoid_prime(z[l - 2])
         # For reading afterwards, as in the series (the last caller's values when threads share the network).
@@ -391,9 +495,9 @@ class NeuralNetwork:
     def cost_and_gradients_by_hand(self, X: Any, y: Any) -> tuple[float, np.ndarray]:
         """``(J, dJ/dW)`` by the hand-written chain rule, both from one forward pass (safe for threads)."""
         X, y = self.check_data(X, y)
-        weights = self.weights
-        y_hat, gradients = self._chain_rule(X, y, weights)
-        J = self._cost_of_prediction(y_hat, y, weights)
+        weights, biases = self.weights, self.biases
+        y_hat, gradients = self._chain_rule(X, y, weights, biases)
+        J = self._cost_of_prediction(y_hat, y, weights, getattr(self, f"z_{self.n_layers + 1}"))
         return float(J), np.concatenate([g.ravel() for g in gradients])
 
     def __repr__(self) -> str:
@@ -402,6 +506,10 @@ class NeuralNetwork:
             extras += f", Lambda={self.Lambda!r}"
         if self.mean_cost:
             extras += ", mean_cost=True"
+        if self.bias:
+            extras += ", bias=True"
+        if self.output != "sigmoid":
+            extras += f", output={self.output!r}"
         return f"NeuralNetwork(layer_sizes={self.layer_sizes}{extras})"
 
 

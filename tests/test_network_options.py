@@ -1,0 +1,104 @@
+"""The network's options for classifiers (biases, a softmax output with the cross-entropy), and the
+series' network unchanged without them. The three-way agreement (autodiff == chain rule ==
+central differences) for every configuration is in tests/test_network_properties.py, whose
+``problems()`` draw both options.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from strategies_nn import Problem, problems
+
+from tinygrad_nnd import NeuralNetwork, Tensor, gradients
+from tinygrad_nnd.datasets import sleep_study
+from tinygrad_nnd.io import ModelFileError, load_model, save_model
+
+
+def test_the_default_network_is_the_series_one():
+    """NeuralNetwork() has no biases, a sigmoid output and the squared error: the seed's numbers (Part IV)."""
+    X, y = sleep_study()
+    N = NeuralNetwork(seed=0)
+    assert N.bias is False and N.output == "sigmoid" and N.biases == [] and N.n_params == 9
+    assert repr(N) == "NeuralNetwork(layer_sizes=(2, 3, 1))"
+    y_hat = N.forward(X)
+    assert N.cost_function(X, y) == pytest.approx(0.5 * np.sum((y - y_hat) ** 2), rel=1e-15)
+
+
+def test_biases_start_at_zero_and_do_not_change_the_weights_drawn():
+    """bias=True adds b_l = 0 of shape (layer_sizes[l],) after the same W_l as without biases."""
+    plain, biased = NeuralNetwork((4, 5, 3), seed=7), NeuralNetwork((4, 5, 3), seed=7, bias=True)
+    for W, V in zip(plain.weights, biased.weights):
+        np.testing.assert_array_equal(W, V)
+    assert [b.shape for b in biased.biases] == [(5,), (3,)] and all((b == 0).all() for b in biased.biases)
+    assert biased.n_params == plain.n_params + 8
+    np.testing.assert_array_equal(biased.get_params()[: plain.n_params], plain.get_params())
+
+
+@given(problems())
+def test_bias_gradient_is_delta_summed_over_the_rows(p: Problem):
+    """dJ/db_l is delta_{l+1}.sum(axis=0): b broadcast over the rows, so unbroadcasting sums its gradient back."""
+    if not p.N.bias:
+        return
+    grads = p.N.cost_function_prime(p.X, p.y)
+    for l in range(1, p.N.n_layers + 1):
+        delta = getattr(p.N, f"delta_{l + 1}")
+        np.testing.assert_array_equal(grads[p.N.n_layers + l - 1], delta.sum(axis=0))
+    biases = [Tensor(b, requires_grad=True) for b in p.N.biases]
+    autodiff = gradients(p.N.cost_tensor(p.X, p.y, p.N.weights, biases), biases)
+    for g, b in zip(autodiff, p.N.biases):
+        assert g.shape == b.shape  # summed back to (units,), not left at (rows, units)
+
+
+@given(problems())
+def test_softmax_output_rows_are_probabilities(p: Problem):
+    """With output='softmax' each prediction row is positive... or 0 by underflow, and sums to 1."""
+    if p.N.output != "softmax":
+        return
+    y_hat = p.N.forward(p.X)
+    assert np.all(y_hat >= 0)
+    np.testing.assert_allclose(y_hat.sum(axis=1), 1.0, rtol=1e-14)
+
+
+def test_softmax_cross_entropy_gradient_of_the_last_layer_is_y_hat_minus_y():
+    """For one-hot labels the chain rule's last delta is y_hat - y (the softmax and the log cancel)."""
+    N = NeuralNetwork((3, 4, 3), seed=2, bias=True, output="softmax")
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    y = np.eye(3)[[0, 2, 1, 1, 0]]
+    N.cost_function_prime(X, y)
+    np.testing.assert_allclose(N.delta_3, N.y_hat - y, rtol=1e-15, atol=1e-17)
+
+
+def test_bad_options_are_clear_errors():
+    """An unknown output, or biases of the wrong shape, are refused with the reason."""
+    with pytest.raises(ValueError, match=r"output must be one of 'sigmoid', 'softmax', got 'relu'"):
+        NeuralNetwork(output="relu")
+    N = NeuralNetwork((2, 3, 1), bias=True, seed=0)
+    with pytest.raises(ValueError, match=r"b_1 must have shape \(3,\)"):
+        N.biases = [np.zeros(2), np.zeros(1)]
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_model_files_keep_the_options(tmp_path, bias, output):
+    """save_model/load_model round-trip biases and the output: the loaded network predicts the same."""
+    N = NeuralNetwork((4, 5, 3), seed=3, bias=bias, output=output, Lambda=0.01)
+    N.set_params(np.random.default_rng(1).normal(size=N.n_params))
+    M = load_model(save_model(N, tmp_path / "model.npz"))
+    assert (M.bias, M.output, repr(M)) == (bias, output, repr(N))
+    np.testing.assert_array_equal(M.get_params(), N.get_params())
+    X = np.random.default_rng(2).normal(size=(6, 4))
+    np.testing.assert_array_equal(M.forward(X), N.forward(X))
+
+
+def test_a_model_file_with_some_biases_missing_is_refused(tmp_path):
+    """Biases are all there or all absent: a file with b_1 but no b_2 is a ModelFileError naming b_2."""
+    N = NeuralNetwork((2, 3, 1), seed=0, bias=True)
+    path = save_model(N, tmp_path / "model.npz")
+    with np.load(path, allow_pickle=False) as archive:
+        entries = {name: archive[name] for name in archive.files if name != "b_2"}
+    broken = tmp_path / "broken.npz"
+    np.savez(broken, **entries)
+    with pytest.raises(ModelFileError, match=r"b_2 is missing"):
+        load_model(broken)
