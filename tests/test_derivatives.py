@@ -232,3 +232,29 @@ def test_check_grads_takes_trees_and_refuses_unknown_modes():
         check_grads(lambda x: x * x, (np.ones(1),), modes=("forward",))
     with pytest.raises(ValueError, match=r"order"):
         check_grads(lambda x: x * x, (np.ones(1),), order=0)
+
+
+def test_one_vjp_function_called_from_several_threads_gives_each_its_own_answer():
+    """vjp_fun keeps the recorded graph between calls; threads calling it at once each get u^T J for their u."""
+    import threading
+
+    x = np.linspace(-1.0, 1.0, 5)
+    _, vjp_fun = vjp(lambda t: (t.tanh() * t).softmax(), x)
+    J = jacobian(lambda t: (t.tanh() * t).softmax())(x)
+    us = [np.random.default_rng(k).normal(size=5) for k in range(8)]
+    results: dict[int, np.ndarray] = {}
+    barrier = threading.Barrier(len(us))
+
+    def work(k: int) -> None:
+        barrier.wait()
+        for _ in range(20):
+            results[k] = vjp_fun(us[k])[0]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(us))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k, u in enumerate(us):
+        # The same backward rules in the same order as jacobian's rows, summed in another order: rounding only.
+        np.testing.assert_allclose(results[k], u @ J, rtol=1e-12, atol=1e-15)

@@ -11,7 +11,7 @@ the same structure. They plug straight into SciPy:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -129,6 +129,7 @@ class _Wrt:
     positions: tuple[int, ...]
     treedefs: list[TreeDef]
     leaves: list[list[Tensor]]
+    paths: list[list[str]] = field(default_factory=list)
 
     @property
     def tensors(self) -> list[Tensor]:
@@ -166,6 +167,7 @@ def _differentiable_args(args: tuple[Any, ...], argnums: ArgNums, who: str) -> t
         call_args[position] = tree_unflatten(treedef, tensors)
         wrt.treedefs.append(treedef)
         wrt.leaves.append(tensors)
+        wrt.paths.append(paths)
     return call_args, wrt
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,7 +27,16 @@ from typing import Any
 import numpy as np
 
 from .compiler import Program, build
-from .functional import ScalarFunction, _scalar_output, gradients
+from .functional import (
+    ArgNums,
+    ScalarFunction,
+    _differentiable_args,
+    _matching_leaves,
+    _scalar_output,
+    _Wrt,
+    check_argnums,
+    gradients,
+)
 from .modes import enable_grad, state
 from .tensor import Tensor, as_array
 
@@ -42,8 +52,9 @@ class Jitted:
     jac=True, hessp=fun.hvp)``. :meth:`source` shows the code that runs.
     """
 
-    def __init__(self, f: ScalarFunction) -> None:
+    def __init__(self, f: ScalarFunction, argnums: ArgNums = 0) -> None:
         self.f = f
+        self.argnums = check_argnums(argnums, "jit")
         functools.update_wrapper(self, f)
         self._programs: dict[tuple[Any, ...], Program] = {}
         self._lock = threading.Lock()  # one trace per signature, also when threads ask at once
@@ -58,50 +69,69 @@ class Jitted:
 
     # ---------------------------------------------------------------- the four functions
 
-    def __call__(self, x: Any, *args: Any) -> np.ndarray:
-        """``f(x, *args)`` as a fresh ndarray."""
-        program, arrays = self._program("value", x, args)
+    def __call__(self, *args: Any) -> np.ndarray:
+        """``f(*args)`` as a fresh ndarray."""
+        program, arrays, _ = self._program("value", args)
         return program(*arrays)[0]
 
-    def value_and_grad(self, x: Any, *args: Any) -> tuple[float, np.ndarray]:
-        """``(f(x, *args), df/dx)``: a float and an array of ``x``'s shape (``f`` must return one element)."""
-        program, arrays = self._program("value_and_grad", x, args)
-        return program(*arrays)
+    def value_and_grad(self, *args: Any) -> tuple[float, Any]:
+        """``(f(*args), df/dx)``: a float and the gradient, as :func:`~tinygrad_nnd.value_and_grad` gives it.
 
-    def grad(self, x: Any, *args: Any) -> np.ndarray:
-        """``df/dx`` at ``x``, an array of ``x``'s shape."""
-        program, arrays = self._program("value_and_grad", x, args)
-        return program(*arrays)[1]
+        The gradient has the structure of the arguments ``argnums`` names (an
+        array of ``x``'s shape for the default: the first argument, an array).
+        """
+        program, arrays, wrt = self._program("value_and_grad", args)
+        J, *grads = program(*arrays)
+        return J, wrt.unflatten(grads)
 
-    def hvp(self, x: Any, v: Any, *args: Any) -> np.ndarray:
-        """The Hessian-vector product ``H(x) @ v`` (SciPy's ``hessp=``)."""
-        v = as_array(v, "hvp")
-        x = as_array(x, "hvp")
-        if v.shape != x.shape:
-            raise ValueError(f"hvp: vector of shape {v.shape} given for x of shape {x.shape}")
-        program, arrays = self._program("hvp", x, (v,) + args)
-        return program(*arrays)[1]
+    def grad(self, *args: Any) -> Any:
+        """``df/dx`` at the arguments, in their structure (see :meth:`value_and_grad`)."""
+        return self.value_and_grad(*args)[1]
 
-    def source(self, x: Any, *args: Any, kind: str = "value_and_grad") -> str:
+    def hvp(self, x: Any, v: Any, *args: Any) -> Any:
+        """The Hessian-vector product ``H(x) @ v`` (SciPy's ``hessp=``): ``f`` is called as ``f(x, *args)``.
+
+        ``v`` has the structure of the gradient, as for :func:`~tinygrad_nnd.hvp`.
+        """
+        program, arrays, wrt = self._program("hvp", (x, *args), v)
+        return wrt.unflatten(program(*arrays)[1:])
+
+    def source(self, *args: Any, kind: str = "value_and_grad") -> str:
         """The Python source that runs for arguments like these (``kind``: "value", "value_and_grad" or "hvp").
 
         For ``"hvp"`` give ``v`` after ``x``, as to :meth:`hvp`.
         """
         if kind not in _KINDS:
             raise ValueError(f"source: kind must be one of {', '.join(_KINDS)}, got {kind!r}")
-        return self._program(kind, x, args)[0].source
+        if kind == "hvp":
+            if len(args) < 2:
+                raise TypeError("source: for kind 'hvp' give x and v, then the other arguments")
+            x, v, *rest = args
+            return self._program(kind, (x, *rest), v)[0].source
+        return self._program(kind, args)[0].source
 
     # ---------------------------------------------------------------- signatures and tracing
 
-    def _program(self, kind: str, x: Any, args: tuple[Any, ...]) -> tuple[Program, list[np.ndarray]]:
-        x = as_array(x, "jit")
-        arrays = [x]
-        key: list[Any] = [kind, x.shape, x.dtype]
-        for a in args:
+    def _program(self, kind: str, args: tuple[Any, ...], v: Any = None) -> tuple[Program, list[np.ndarray], _Wrt]:
+        """The program for these arguments (traced on first use), the arrays to call it with, and the structure.
+
+        The program's arguments are the leaves of the differentiated arguments, then
+        (for ``hvp``) the leaves of ``v``, then the other array arguments.
+        """
+        call_args, wrt = _differentiable_args(args, self.argnums, "jit")
+        leaves = [t.data for t in wrt.tensors]
+        key: list[Any] = [kind, wrt.positions, tuple(wrt.treedefs)] + [(a.shape, a.dtype) for a in leaves]
+        vs: list[np.ndarray] = []
+        if kind == "hvp":
+            vs = [np.asarray(a, dtype=t.dtype) for a, t in zip(_matching_leaves(v, wrt, "hvp", "vector"), wrt.tensors)]
+        data: list[np.ndarray] = []
+        for i, a in enumerate(args):
+            if i in wrt.positions:
+                continue
             if isinstance(a, (np.ndarray, Tensor, np.generic, list)):
                 a = as_array(a, "jit")
-                arrays.append(a)
-                key += (a.shape, a.dtype)
+                data.append(a)
+                key += (i, a.shape, a.dtype)
             else:  # static: part of the signature, by type and value
                 try:
                     hash(a)
@@ -110,43 +140,46 @@ class Jitted:
                         f"jit: argument of type {type(a).__name__} is neither an array nor hashable; "
                         "pass arrays, numbers or other hashable values"
                     ) from None
-                key += ("static", type(a), a)
+                key += (i, "static", type(a), a)
         signature = tuple(key)
         program = self._programs.get(signature)
         if program is None:
             with self._lock:
                 program = self._programs.get(signature)
                 if program is None:
-                    program = self._trace(kind, x, args)
+                    program = self._trace(kind, call_args, wrt, args)
                     self._programs[signature] = program
-        return program, arrays
+        return program, leaves + vs + data, wrt
 
-    def _trace(self, kind: str, x: np.ndarray, args: tuple[Any, ...]) -> Program:
-        names = self._names + [None] * (1 + len(args))
-        if kind == "hvp":
-            names = names[:1] + ["v"] + names[1:]
-        call_args: list[Any] = []
-        data: list[Tensor] = []
-        for a, name in zip(args, names[1:]):
+    def _trace(self, kind: str, call_args: list[Any], wrt: _Wrt, args: tuple[Any, ...]) -> Program:
+        names = self._names + [None] * len(args)
+        for position, tensors, paths in zip(wrt.positions, wrt.leaves, wrt.paths):
+            for t, path in zip(tensors, paths):  # a leaf is named after its argument and its place in the tree
+                suffix = re.sub(r"\W+", "_", path).strip("_")
+                t.name = "_".join(filter(None, [names[position] or ("x" if position == 0 else f"arg_{position}"), suffix]))
+        vs = [Tensor(np.zeros_like(t.data), name=f"v_{t.name}" if len(wrt.tensors) > 1 else "v") for t in wrt.tensors]
+        data: list[Tensor] = list(vs) if kind == "hvp" else []
+        for i, a in enumerate(args):
+            if i in wrt.positions:
+                continue
             if isinstance(a, (np.ndarray, Tensor, np.generic, list)):
-                t = Tensor(as_array(a, "jit"), requires_grad=True, name=name)
+                t = Tensor(as_array(a, "jit"), requires_grad=True, name=names[i])
                 data.append(t)
-                call_args.append(t)
-            else:
-                call_args.append(a)
-        x_t = Tensor(x, requires_grad=True, name=names[0] or "x")
+                call_args[i] = t
 
         def run() -> Tensor:
+            y = self.f(*call_args)
             if kind == "hvp":
-                v_t, *rest = call_args
-                y = _scalar_output(self.f(x_t, *rest), self.f)
-                (g,) = gradients(y, [x_t], create_graph=True)
-                return (g * v_t).sum()
-            y = self.f(x_t, *call_args)
+                y = _scalar_output(y, self.f)
+                grads = gradients(y, wrt.tensors, create_graph=True)
+                total = (grads[0] * vs[0]).sum()
+                for g, v_t in zip(grads[1:], vs[1:]):
+                    total = total + (g * v_t).sum()
+                return total
             return _scalar_output(y, self.f) if kind == "value_and_grad" else _as_tensor(y, self.f)
 
         root = trace(run, data)
-        return build(root, [x_t], data, gradient=kind != "value", value_as_float=kind == "value_and_grad")
+        return build(root, wrt.tensors, data, gradient=kind != "value", value_as_float=kind == "value_and_grad")
 
 
 def _as_tensor(y: Any, f: Callable[..., Any]) -> Tensor:
@@ -174,7 +207,7 @@ def trace(run: Callable[[], Tensor], data: Sequence[Tensor] = ()) -> Tensor:
         state.tracing = previous
 
 
-def jit(f: ScalarFunction) -> Jitted:
+def jit(f: ScalarFunction, argnums: ArgNums = 0) -> Jitted:
     """Compile ``f(x, *args)``: traced once per signature, then run as straight-line NumPy code.
 
     The signature is the shape and dtype of ``x`` and of every array argument
@@ -190,6 +223,12 @@ def jit(f: ScalarFunction) -> Jitted:
         ``f(x, *args)`` returns a Tensor, built with Tensor ops from ``x`` and
         the array arguments (which it receives as Tensors). It must not branch on
         their values: see the module docstring.
+    argnums : int or tuple of int, optional
+        The arguments to differentiate with respect to, as for
+        :func:`~tinygrad_nnd.grad`: each an array or a tree of arrays (nested
+        tuples, lists, dicts), its gradient of the same structure. Their leaves
+        are arguments of the compiled code, named after the argument and the key
+        (``params_W_1``).
 
     Returns
     -------
@@ -224,5 +263,13 @@ def jit(f: ScalarFunction) -> Jitted:
         dJ_dw = X.T @ dJ_ddot_1  # dot: dJ/db = a.T @ g
         return J.item(), dJ_dw
     <BLANKLINE>
+
+    Trees of parameters and several arguments, as for :func:`~tinygrad_nnd.grad`:
+
+    >>> def loss(params, X, y):
+    ...     return 0.5 * ((y - (X @ params["W"] + params["b"]).sigmoid()) ** 2).sum()
+    >>> J, g = jit(loss).value_and_grad({"W": np.zeros((2, 1)), "b": np.zeros(1)}, X, y)
+    >>> g["W"].round(6).ravel(), g["b"].round(6)
+    (array([-0.05875, -0.0785 ]), array([-0.1425]))
     """
-    return Jitted(f)
+    return Jitted(f, argnums)
