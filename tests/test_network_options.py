@@ -121,3 +121,23 @@ def test_the_iris_example_of_the_readme_trains_a_classifier_and_saves_its_option
     assert total == 45 and correct / total >= 0.95, text
     N = load_model(model)
     assert N.bias and N.output == "softmax"
+
+
+@given(problems())
+def test_every_configuration_compiles_and_equals_the_eager_gradient(p: Problem):
+    """The network's cost with biases and/or a softmax output, traced by jit, equals the eager value and gradient.
+
+    Same NumPy operations in the same order (1e-12, as tests/test_jit.py). The data are arguments
+    of the compiled function here (the layers and cost are the network's own, _split and _cost).
+    """
+    from tinygrad_nnd import jit, value_and_grad
+
+    def cost(params, X, y):
+        weights, biases = p.N._split(params)
+        return p.N._cost(X, y, weights, biases)
+
+    J, g = jit(cost).value_and_grad(p.N.get_params(), p.X, p.y)
+    J_eager, g_eager = value_and_grad(cost)(p.N.get_params(), p.X, p.y)
+    assert J == pytest.approx(J_eager, rel=1e-12, abs=1e-300)
+    np.testing.assert_allclose(g, g_eager, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(g, p.N.compute_gradients(p.X, p.y), rtol=1e-10, atol=1e-14)
