@@ -138,6 +138,6 @@ def test_every_configuration_compiles_and_equals_the_eager_gradient(p: Problem):
 
     J, g = jit(cost).value_and_grad(p.N.get_params(), p.X, p.y)
     J_eager, g_eager = value_and_grad(cost)(p.N.get_params(), p.X, p.y)
-    assert J == pytest.approx(J_eager, rel=1e-12, abs=1e-300)
+    assert pytest.approx(J_eager, rel=1e-12, abs=1e-300) == J
     np.testing.assert_allclose(g, g_eager, rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(g, p.N.compute_gradients(p.X, p.y), rtol=1e-10, atol=1e-14)

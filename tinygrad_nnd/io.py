@@ -286,7 +286,9 @@ def read_model(path: str | os.PathLike[str]) -> SavedModel:
                 raise ModelFileError(path, f"model file version {version} is not supported (this tinygrad_nnd reads version {VERSION})")
             layer_sizes = _layer_sizes(path, entries)
             n_layers = len(layer_sizes) - 1
-            shapes = {f"W_{l}": (layer_sizes[l - 1], layer_sizes[l]) for l in range(1, n_layers + 1)}
+            shapes: dict[str, tuple[int, ...]] = {
+                f"W_{l}": (layer_sizes[l - 1], layer_sizes[l]) for l in range(1, n_layers + 1)
+            }
             bias_names = {f"b_{l}" for l in range(1, n_layers + 1)}
             if names & bias_names:  # biases: all of them, or none
                 shapes.update({f"b_{l}": (layer_sizes[l],) for l in range(1, n_layers + 1)})

@@ -588,6 +588,7 @@ def _squeeze(draw: st.DrawFn) -> OpCase:
     shape = draw(shapes(max_dims=4, max_side=3))
     a = draw(floats_arrays(shape))
     ones = [i for i, n in enumerate(shape) if n == 1]
+    axis: int | tuple[int, ...] | None
     choice = draw(st.sampled_from(["none", "int", "tuple"] if ones else ["none", "tuple"]))
     if choice == "none":
         axis = None

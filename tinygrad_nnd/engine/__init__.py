@@ -13,5 +13,5 @@ __all__ = [
     "OPS", "AnomalyError", "Op", "Tensor", "apply", "as_array", "backpropagate", "detect_anomaly",
     "enable_grad", "grad", "gradients", "hvp", "is_grad_enabled", "Jitted", "jit", "no_grad", "topological_order",
     "TracerConversionError", "unbroadcast", "value_and_grad", "TreeDef", "ravel_pytree", "tree_flatten", "tree_leaves",
-    "tree_map", "tree_unflatten",
+    "tree_map", "tree_unflatten", "HESSIAN_MAX_SIZE", "hessian", "jacobian", "jvp", "vjp",
 ]

@@ -60,7 +60,7 @@ def topological_order(root: Tensor, inputs_of: Callable[[Tensor], Iterable[Tenso
 
 def backpropagate(
     root: Tensor,
-    seed: np.ndarray,
+    seed: np.ndarray | Tensor,
     create_graph: bool = False,
     wanted: Iterable[Tensor] = (),
     on_step: StepHook | None = None,

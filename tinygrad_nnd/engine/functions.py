@@ -142,7 +142,7 @@ def where(condition: Any, a: ArrayLike, b: ArrayLike) -> Tensor:
     return apply(ops.Where(array.astype(bool)), a, b)
 
 
-def abs(x: ArrayLike) -> Tensor:  # noqa: A001
+def abs(x: ArrayLike) -> Tensor:
     """Elementwise ``|x|`` (only in this module: it would shadow the built-in)."""
     return _t(x).abs()
 
@@ -193,12 +193,12 @@ def squeeze(x: ArrayLike, axis: int | tuple[int, ...] | None = None) -> Tensor:
     return _t(x).squeeze(axis)
 
 
-def max(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Largest element (along ``axis``); tied maxima share the gradient evenly. Only in this module."""
     return _t(x).max(axis=axis, keepdims=keepdims)
 
 
-def min(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def min(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Smallest element (along ``axis``); tied minima share the gradient evenly. Only in this module."""
     return _t(x).min(axis=axis, keepdims=keepdims)
 

@@ -919,7 +919,7 @@ class Squeeze(ExpandDims):
     forward_code = "np.squeeze({a}, {axis})"
 
     def __init__(self, axis: int | tuple[int, ...] | None = None):
-        self.axis = axis
+        self.axis = axis  # type: ignore[assignment]  # None: every axis of length 1
 
     def forward(self, a):
         return np.squeeze(a, self.axis)

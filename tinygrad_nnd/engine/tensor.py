@@ -383,7 +383,10 @@ class Tensor:
 
     def expand_dims(self, axis: int | tuple[int, ...]) -> Tensor:
         """A new axis of length 1 at ``axis``, as ``np.expand_dims``."""
-        return apply(ops.ExpandDims(_axis(axis, "expand_dims")), self)
+        where = _axis(axis, "expand_dims")
+        if where is None:
+            raise TypeError("expand_dims: axis must be an integer or a tuple of integers, not None")
+        return apply(ops.ExpandDims(where), self)
 
     def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
         """Axes of length 1 removed (those named by ``axis``, or all), as ``np.squeeze``."""
@@ -415,7 +418,7 @@ class Tensor:
 
 
 def _clip_bounds(a_min: Any, a_max: Any) -> tuple[float | None, float | None]:
-    bounds = []
+    bounds: list[float | None] = []
     for name, bound in (("a_min", a_min), ("a_max", a_max)):
         if bound is None:
             bounds.append(None)
