@@ -19,7 +19,7 @@ import numpy as np
 from .backprop import backpropagate
 from .modes import enable_grad
 from .tensor import ArrayLike, Tensor, as_array
-from .tree import TreeDef, tree_flatten, tree_paths, tree_unflatten
+from .tree import _LEAF, TreeDef, flatten_with_paths, tree_flatten, tree_paths, tree_unflatten
 
 ScalarFunction = Callable[..., Tensor]
 
@@ -143,6 +143,8 @@ class _Wrt:
 
     def unflatten(self, flat: Sequence[Any]) -> Any:
         """Per-leaf results in the arguments' structures: a tree for an int ``argnums``, a tuple for a tuple."""
+        if isinstance(self.argnums, int) and self.treedefs[0] is _LEAF:  # one array: no tree to build
+            return flat[0]
         trees, start = [], 0
         for treedef, ts in zip(self.treedefs, self.leaves):
             trees.append(tree_unflatten(treedef, flat[start : start + len(ts)]))
@@ -156,10 +158,14 @@ def _differentiable_args(args: tuple[Any, ...], argnums: ArgNums, who: str) -> t
         raise TypeError(f"{who}: the function was called with no arguments, nothing to differentiate")
     positions = _positions(argnums, len(args), who)
     call_args = list(args)
+    if len(positions) == 1 and isinstance(args[positions[0]], (np.ndarray, Tensor)):  # the common case: one array
+        position = positions[0]
+        t = Tensor(_float_leaf(args[position], f"argument {position}", who), requires_grad=True)
+        call_args[position] = t
+        return call_args, _Wrt(argnums, positions, [_LEAF], [[t]], [[""]])
     wrt = _Wrt(argnums, positions, [], [])
     for position in positions:
-        leaves, treedef = tree_flatten(args[position])
-        paths = tree_paths(args[position])
+        leaves, paths, treedef = flatten_with_paths(args[position])
         tensors = [
             Tensor(_float_leaf(leaf, f"argument {position}{path}", who), requires_grad=True)
             for leaf, path in zip(leaves, paths)

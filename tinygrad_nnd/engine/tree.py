@@ -129,6 +129,14 @@ def tree_flatten(tree: Any) -> tuple[list[Any], TreeDef]:
     return leaves, treedef
 
 
+def flatten_with_paths(tree: Any) -> tuple[list[Any], list[str], TreeDef]:
+    """:func:`tree_flatten` and :func:`tree_paths` in one walk: ``(leaves, paths, treedef)``."""
+    leaves: list[Any] = []
+    paths: list[str] = []
+    treedef = _flatten(tree, "", leaves, paths)
+    return leaves, paths, treedef
+
+
 def tree_paths(tree: Any) -> list[str]:
     """Where each leaf of :func:`tree_flatten` sits: ``"['W_1']"``, ``"[0][1]"``, or ``""`` for a bare leaf."""
     paths: list[str] = []
