@@ -204,6 +204,8 @@ def test_hessian_of_logsumexp_is_diag_p_minus_p_p_transposed(x, v):
          r"softmax_cross_entropy: logits of shape \(2, 3\) and labels of shape \(2, 2\)"),
         (lambda: where("yes", 1.0, 2.0), TypeError, r"where: the condition"),
         (lambda: maximum(np.ones(2), np.ones(3)), ValueError, r"maximum: shapes \(2,\) and \(3,\) cannot be broadcast"),
+        (lambda: where(np.ones(4) > 0, np.ones(2), 1.0), ValueError,
+         r"where: the condition of shape \(4,\) and values of shapes \(2,\) and \(\) cannot be broadcast"),
     ],
 )
 def test_bad_input_is_a_clear_error_naming_the_op(make, error, pattern):

@@ -691,6 +691,7 @@ class Maximum(Op):
 
     name = "maximum"
     n_inputs = 2
+    broadcasts = True
     saves_output = False
     __slots__ = ()
     forward_code = "np.maximum({a}, {b})"
@@ -733,6 +734,7 @@ class Where(Op):
 
     name = "where"
     n_inputs = 2
+    broadcasts = True  # the condition is a parameter: a, b and it broadcast together
     saves_inputs = False
     saves_output = False
     __slots__ = ("condition",)
@@ -743,6 +745,13 @@ class Where(Op):
         self.condition = np.asarray(condition, dtype=bool)
 
     def forward(self, a, b):
+        try:
+            np.broadcast_shapes(self.condition.shape, a.shape, b.shape)
+        except ValueError:
+            raise ValueError(
+                f"where: the condition of shape {self.condition.shape} and values of shapes {a.shape} and "
+                f"{b.shape} cannot be broadcast together"
+            ) from None
         return np.where(self.condition, a, b)
 
     def backward(self, g, out, a, b):
