@@ -734,7 +734,6 @@ class Where(Op):
 
     name = "where"
     n_inputs = 2
-    broadcasts = True  # the condition is a parameter: a, b and it broadcast together
     saves_inputs = False
     saves_output = False
     __slots__ = ("condition",)
