@@ -35,8 +35,9 @@ def test_compiled_cost_and_gradient_equal_a_freshly_recorded_graph_at_every_new_
         else:
             assert N._compiled_cost(X, y) is compiled  # reused, not traced again
         weights = [Tensor(W, requires_grad=True) for W in N.weights]
-        J_fresh = N.cost_tensor(X, y, weights)
-        fresh = np.concatenate([g.ravel() for g in gradients(J_fresh, weights)])
+        biases = [Tensor(b, requires_grad=True) for b in N.biases]  # problems() draws bias=True too
+        J_fresh = N.cost_tensor(X, y, weights, biases)
+        fresh = np.concatenate([g.ravel() for g in gradients(J_fresh, weights + biases)])
         # The same NumPy operations on the same arrays in the same order: equal to the last bit.
         assert float(J_fresh.data) == J
         np.testing.assert_array_equal(gradient, fresh)
