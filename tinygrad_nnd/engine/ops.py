@@ -695,7 +695,10 @@ class Maximum(Op):
     saves_output = False
     __slots__ = ()
     forward_code = "np.maximum({a}, {b})"
-    backward_code = ("{g} * (({a} > {b}) + 0.5 * ({a} == {b}))", "{g} * (1.0 - (({a} > {b}) + 0.5 * ({a} == {b})))")
+    backward_code = (
+        "{g} * (({a} > {b}) + 0.5 * ({a} == {b})).astype({g}.dtype)",
+        "{g} * (1.0 - (({a} > {b}) + 0.5 * ({a} == {b}))).astype({g}.dtype)",
+    )
 
     def forward(self, a, b):
         return np.maximum(a, b)
@@ -708,6 +711,11 @@ class Maximum(Op):
 
     def backward(self, g, out, a, b):
         share = self._share_of_a(a, b)
+        if _is_array(g):  # the shares are exact (0, 1/2, 1): in g's dtype, a float32 gradient stays float32
+            return (
+                (g * share.astype(g.dtype) if self.needs[0] else None),
+                (g * (1.0 - share).astype(g.dtype) if self.needs[1] else None),
+            )
         return (g * share if self.needs[0] else None), (g * (1.0 - share) if self.needs[1] else None)
 
 
@@ -717,7 +725,10 @@ class Minimum(Maximum):
     name = "minimum"
     __slots__ = ()
     forward_code = "np.minimum({a}, {b})"
-    backward_code = ("{g} * (({a} < {b}) + 0.5 * ({a} == {b}))", "{g} * (1.0 - (({a} < {b}) + 0.5 * ({a} == {b})))")
+    backward_code = (
+        "{g} * (({a} < {b}) + 0.5 * ({a} == {b})).astype({g}.dtype)",
+        "{g} * (1.0 - (({a} < {b}) + 0.5 * ({a} == {b}))).astype({g}.dtype)",
+    )
 
     def forward(self, a, b):
         return np.minimum(a, b)
@@ -947,7 +958,7 @@ class Max(Sum):
     forward_code = "np.max({a}, axis={axis}, keepdims={keepdims})"
     backward_code = (
         "{g}.reshape({kept_shape}) * (({a} == {out}.reshape({kept_shape}))"
-        " / np.sum({a} == {out}.reshape({kept_shape}), axis={axis}, keepdims=True))",
+        " / np.sum({a} == {out}.reshape({kept_shape}), axis={axis}, keepdims=True)).astype({g}.dtype)",
     )
 
     def forward(self, a):
@@ -957,7 +968,7 @@ class Max(Sum):
         kept = _keepdims_shape(a.shape, self.axis)
         if _is_array(a):
             winners = a == out.reshape(kept)
-            share = winners / np.sum(winners, axis=self.axis, keepdims=True)
+            share = (winners / np.sum(winners, axis=self.axis, keepdims=True)).astype(g.dtype)
         else:  # out >= a everywhere, equal at the winners: 1 - step(out - a)
             winners = 1.0 - _step(out.reshape(kept) - a)
             share = winners / winners.sum(axis=self.axis, keepdims=True)
