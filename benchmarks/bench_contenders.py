@@ -363,8 +363,12 @@ COMPILED_KEYS = (JITTED, NETWORK)
 CONTENDERS: tuple[Contender, ...] = (
     Contender(NETWORK, "tinygrad_nnd `N.cost_and_gradients(X, y)` (compiled)", build_network),
     Contender(JITTED, "tinygrad_nnd `jit(cost).value_and_grad` (user-written Tensor cost, compiled)", build_jit),
-    Contender(VALUE_AND_GRAD, "tinygrad_nnd `value_and_grad(cost)` (user-written Tensor cost, eager)", build_value_and_grad),
-    Contender(SEED, "NumPy by hand, seed's `sigmoid_prime` (exp form)", numpy_builder(seed_value_and_grad), seed_errstate),
+    Contender(
+        VALUE_AND_GRAD, "tinygrad_nnd `value_and_grad(cost)` (user-written Tensor cost, eager)", build_value_and_grad
+    ),
+    Contender(
+        SEED, "NumPy by hand, seed's `sigmoid_prime` (exp form)", numpy_builder(seed_value_and_grad), seed_errstate
+    ),
     Contender(BEST, "NumPy by hand, `s * (1 - s)`, in place (best)", numpy_builder(numpy_value_and_grad)),
     Contender(PLAIN, "NumPy by hand, `s * (1 - s)`, no `out=`", numpy_builder(numpy_value_and_grad_plain)),
     Contender(FORWARD, "NumPy forward cost only (no gradient)", numpy_builder(numpy_forward), gives_gradient=False),

@@ -84,9 +84,22 @@ from bench_targets import evaluate_targets  # noqa: E402
 
 # What tests/test_benchmarks_quick.py reads from this module, besides run, main and the command line's helpers.
 __all__ = [
-    "AUTODIFF_KEYS", "CONTENDERS", "CONTENDER_BY_KEY", "MEMORY_KEYS", "QUICK", "BfgsResult", "GrowthResult",
-    "PeakMemoryResult", "TargetResult", "TimingResult", "machine_info", "main", "parse_args", "render_markdown",
-    "run", "write_report",
+    "AUTODIFF_KEYS",
+    "CONTENDERS",
+    "CONTENDER_BY_KEY",
+    "MEMORY_KEYS",
+    "QUICK",
+    "BfgsResult",
+    "GrowthResult",
+    "PeakMemoryResult",
+    "TargetResult",
+    "TimingResult",
+    "machine_info",
+    "main",
+    "parse_args",
+    "render_markdown",
+    "run",
+    "write_report",
 ]
 
 
@@ -105,6 +118,7 @@ def run(quick: bool = False, log: Log = _no_log) -> list[Result]:
     results += measure_growth(settings, log)
     results += evaluate_targets(results, settings)
     return results
+
 
 # ==================================================================== command line
 

@@ -120,8 +120,12 @@ def measure_growth(settings: Settings, log: Log = _no_log) -> list[GrowthResult]
         growth = memory_growth(call, settings.growth_warmup, settings.growth_calls)
         results.append(
             GrowthResult(
-                problem.size.name, key, settings.growth_warmup, settings.growth_calls,
-                growth, unreachable_after_one_call(call),
+                problem.size.name,
+                key,
+                settings.growth_warmup,
+                settings.growth_calls,
+                growth,
+                unreachable_after_one_call(call),
             )
         )
     return results

@@ -72,10 +72,13 @@ def blas_runtime() -> str:
     except ImportError:
         return "threadpoolctl not installed"
     pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-    return "; ".join(
-        f"{p.get('internal_api')} {p.get('version')}, kernel {p.get('architecture')}, threads: {p.get('num_threads')}"
-        for p in pools
-    ) or "none found"
+    return (
+        "; ".join(
+            f"{p.get('internal_api')} {p.get('version')}, kernel {p.get('architecture')}, threads: {p.get('num_threads')}"
+            for p in pools
+        )
+        or "none found"
+    )
 
 
 def package_version(name: str) -> str:
@@ -91,11 +94,17 @@ def source_revision() -> str:
     try:
         commit = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=True, timeout=10,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--", "tinygrad_nnd"],
-            capture_output=True, text=True, check=True, timeout=10,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -112,7 +121,11 @@ def load_average() -> str:
 
 #: Environment variables that change what BLAS and OpenMP do: the kernel OpenBLAS picks, and thread counts.
 THREAD_AND_KERNEL_VARIABLES = (
-    "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
 )
 
 
@@ -204,18 +217,20 @@ def render_timings(results: Sequence[Result], settings: Settings) -> list[str]:
             if r.median_s is None:
                 rows.append([size, contender.label, r.status, "-", "-", "-", "-", "-", "-", "-"])
                 continue
-            rows.append([
-                size,
-                contender.label,
-                format_seconds(r.median_s),
-                format_ratio(r.median_s, seed),
-                format_ratio(r.median_s, plain),
-                format_ratio(r.median_s, best),
-                format_ratio(r.median_s, forward),
-                f"{100 * (r.iqr_s or 0.0) / r.median_s:.1f}%",
-                format_seconds(r.min_s),
-                f"{r.number} x {r.rounds}",
-            ])
+            rows.append(
+                [
+                    size,
+                    contender.label,
+                    format_seconds(r.median_s),
+                    format_ratio(r.median_s, seed),
+                    format_ratio(r.median_s, plain),
+                    format_ratio(r.median_s, best),
+                    format_ratio(r.median_s, forward),
+                    f"{100 * (r.iqr_s or 0.0) / r.median_s:.1f}%",
+                    format_seconds(r.min_s),
+                    f"{r.number} x {r.rounds}",
+                ]
+            )
     sizes = "; ".join(f"{s}: {SIZES[s].describe()}" for s in settings.sizes)
     return [
         "## One value-and-gradient call (median per call)",
@@ -226,8 +241,18 @@ def render_timings(results: Sequence[Result], settings: Settings) -> list[str]:
         ),
         "",
         *table(
-            ["size", "contender", "median", "vs seed NumPy", "vs NumPy `s*(1-s)`", "vs in-place NumPy", "vs forward",
-             "IQR / median", "min", "calls x rounds"],
+            [
+                "size",
+                "contender",
+                "median",
+                "vs seed NumPy",
+                "vs NumPy `s*(1-s)`",
+                "vs in-place NumPy",
+                "vs forward",
+                "IQR / median",
+                "min",
+                "calls x rounds",
+            ],
             rows,
             "llrrrrrrrr",
         ),
@@ -255,8 +280,20 @@ def render_bfgs(results: Sequence[Result]) -> list[str]:
         "",
         f"Sleep/study data, `NeuralNetwork(seed={NETWORK_SEED})`, `Trainer(...).train(X, y)` with SciPy's BFGS.",
         "",
-        *table(["gradient", "median wall time", "vs chain rule", "iterations", "evaluations", "final J", "converged",
-                "runs x rounds"], rows, "lrrrrrrr"),
+        *table(
+            [
+                "gradient",
+                "median wall time",
+                "vs chain rule",
+                "iterations",
+                "evaluations",
+                "final J",
+                "converged",
+                "runs x rounds",
+            ],
+            rows,
+            "lrrrrrrr",
+        ),
     ]
 
 
@@ -303,7 +340,11 @@ def render_memory(results: Sequence[Result]) -> list[str]:
             "'in cycles' counts objects one call leaves to the cycle collector (0: freed by reference counting)."
         ),
         "",
-        *table(["contender", "warm-up calls", "further calls", "growth", "objects in cycles per call"], growth_rows, "lrrrr"),
+        *table(
+            ["contender", "warm-up calls", "further calls", "growth", "objects in cycles per call"],
+            growth_rows,
+            "lrrrr",
+        ),
     ]
 
 
@@ -338,7 +379,9 @@ def render_header(quick: bool, seconds: float | None) -> list[str]:
     ]
 
 
-def render_markdown(results: Sequence[Result], machine: dict[str, str], quick: bool, seconds: float | None = None) -> str:
+def render_markdown(
+    results: Sequence[Result], machine: dict[str, str], quick: bool, seconds: float | None = None
+) -> str:
     """The whole report as Markdown: targets first, then the measurements behind them, then the machine."""
     settings = QUICK if quick else FULL
     sections = [

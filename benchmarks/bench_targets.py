@@ -39,7 +39,9 @@ MEMORY_LIMIT = 1.0
 GROWTH_LIMIT_BYTES = 64 * 1024
 
 
-def _ratio_target(name: str, numerator: float | None, denominator: float | None, limit: float, note: str = "") -> TargetResult:
+def _ratio_target(
+    name: str, numerator: float | None, denominator: float | None, limit: float, note: str = ""
+) -> TargetResult:
     goal = f"<= {limit:.2f}x"
     if numerator is None or denominator is None:
         return TargetResult(name, "n/a", goal, None, note or "a contender did not run")
@@ -71,8 +73,15 @@ def evaluate_targets(results: Sequence[Result], settings: Settings) -> list[Targ
         if size in settings.sizes:
             jax = _timing(results, size, JAX)
             note = "" if jax is not None and jax.median_s is not None else f"JAX {jax.status if jax else 'not run'}"
-            targets.append(_ratio_target(f"{size}: {short_label(JITTED)} vs JAX `jit`", _median(results, size, JITTED),
-                                         _median(results, size, JAX), 1.0, note))
+            targets.append(
+                _ratio_target(
+                    f"{size}: {short_label(JITTED)} vs JAX `jit`",
+                    _median(results, size, JITTED),
+                    _median(results, size, JAX),
+                    1.0,
+                    note,
+                )
+            )
     targets += _compile_targets([r for r in results if isinstance(r, CompileResult)])
     targets += _bfgs_targets([r for r in results if isinstance(r, BfgsResult)])
     targets += _memory_targets([r for r in results if isinstance(r, PeakMemoryResult)])
@@ -114,7 +123,9 @@ def _memory_targets(peaks: Sequence[PeakMemoryResult]) -> list[TargetResult]:
     return [
         _ratio_target(
             f"{plain.size}: peak memory, {short_label(key)} vs {short_label(PLAIN)}",
-            float(by[key].peak_bytes), float(plain.peak_bytes), MEMORY_LIMIT,
+            float(by[key].peak_bytes),
+            float(plain.peak_bytes),
+            MEMORY_LIMIT,
             f"{format_bytes(by[key].peak_bytes)} vs {format_bytes(plain.peak_bytes)}; "
             f"vs in-place NumPy ({format_bytes(best.peak_bytes)}): {by[key].peak_bytes / best.peak_bytes:.2f}x",
         )

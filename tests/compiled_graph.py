@@ -24,7 +24,9 @@ def compiled(root: Tensor, inputs: Sequence[Tensor], data: Sequence[Tensor] = ()
     """
     program = build(root, list(inputs), list(data), gradient=True)
 
-    def value_and_grad(values: Sequence[np.ndarray], data_values: Sequence[np.ndarray] = ()) -> tuple[np.ndarray, list[np.ndarray]]:
+    def value_and_grad(
+        values: Sequence[np.ndarray], data_values: Sequence[np.ndarray] = ()
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         J, *grads = program(*values, *data_values)
         return J, grads
 

@@ -95,8 +95,14 @@ def test_memory_checks_report_numbers(bench: ModuleType, results: list) -> None:
 
 
 def test_report_has_its_sections_and_machine_info(report: str) -> None:
-    for heading in ("## Targets", "## One value-and-gradient call", "## BFGS training", "## Peak memory",
-                    "## Memory over repeated calls", "## Machine"):
+    for heading in (
+        "## Targets",
+        "## One value-and-gradient call",
+        "## BFGS training",
+        "## Peak memory",
+        "## Memory over repeated calls",
+        "## Machine",
+    ):
         assert heading in report
     assert "| NumPy |" in report and "| OPENBLAS_CORETYPE |" in report
 

@@ -94,7 +94,11 @@ def engine_steps(N: NeuralNetwork, X: Any, y: Any) -> list[dict[str, Any]]:
     op_nodes = [t for t in reversed(topological_order(J)) if t.op is not None]
     grads = backpropagate(J, np.ones(()), wanted=op_nodes)
     return [
-        {"titles": {f"t{position[id(t)]}", f"op{position[id(t)]}"}, "label": labels[id(t)], "grad": np.asarray(grads[t])}
+        {
+            "titles": {f"t{position[id(t)]}", f"op{position[id(t)]}"},
+            "label": labels[id(t)],
+            "grad": np.asarray(grads[t]),
+        }
         for t in op_nodes
     ]
 
@@ -145,7 +149,9 @@ def hand_written(N: NeuralNetwork, X: Any, y: Any) -> tuple[dict[str, dict[str, 
     """Part IV's delta_l by the z_l they belong to, and dJdWl by the weight's label."""
     by_hand = copy.copy(N)
     dJdW = by_hand.cost_function_prime(*N.check_data(X, y))
-    deltas = {f"z_{l}": {"name": f"delta_{l}", "value": getattr(by_hand, f"delta_{l}")} for l in range(2, N.n_layers + 2)}
+    deltas = {
+        f"z_{l}": {"name": f"delta_{l}", "value": getattr(by_hand, f"delta_{l}")} for l in range(2, N.n_layers + 2)
+    }
     return deltas, {f"W_{l}": g for l, g in enumerate(dJdW, start=1)}
 
 
@@ -183,7 +189,9 @@ def test_clicking_through_every_step_shows_the_engines_gradients(
             label = output.get_attribute("data-input")
             if label in dJdW and "share" not in output.locator(".name").inner_text():
                 assert output.locator(".name").inner_text() == f"dJ/d{label} = dJdW{label[2:]}"
-                np.testing.assert_allclose(numbers(output.locator(".grad-out").inner_text()), dJdW[label].ravel(), **PRINTED)
+                np.testing.assert_allclose(
+                    numbers(output.locator(".grad-out").inner_text()), dJdW[label].ravel(), **PRINTED
+                )
     page.keyboard.press("ArrowRight")  # at the last step (its button disabled): nothing happens
     check_step(page, len(expected) - 1, expected, deltas)
     for i in reversed(range(len(expected) - 1)):

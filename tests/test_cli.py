@@ -178,7 +178,9 @@ def test_demo_overwrites_plots_only_with_force(cli, tmp_path: Path) -> None:
     (out / "sigmoid.png").write_bytes(PNG_SIGNATURE + b"an earlier run's figure")
     forced = cli("demo", "--out", str(out), "--force")
     assert forced.code == 0
-    assert (out / "sigmoid.png").read_bytes().startswith(PNG_SIGNATURE) and len((out / "sigmoid.png").read_bytes()) > 1000
+    assert (out / "sigmoid.png").read_bytes().startswith(PNG_SIGNATURE) and len(
+        (out / "sigmoid.png").read_bytes()
+    ) > 1000
 
 
 # --------------------------------------------------------------------------- train
@@ -218,8 +220,22 @@ def test_train_on_a_csv_with_a_test_file_and_options(cli, sleep_csv: Path, tmp_p
     test_csv = tmp_path / "test.csv"
     test_csv.write_text(SLEEP_TEST_CSV)
     result = cli(
-        "train", "--data", str(sleep_csv), "--test", str(test_csv), "--target", "score", "--layers", "2,4,1",
-        "--lambda", "1e-4", "--mean-cost", "--method", "l-bfgs-b", "--maxiter", "50",
+        "train",
+        "--data",
+        str(sleep_csv),
+        "--test",
+        str(test_csv),
+        "--target",
+        "score",
+        "--layers",
+        "2,4,1",
+        "--lambda",
+        "1e-4",
+        "--mean-cost",
+        "--method",
+        "l-bfgs-b",
+        "--maxiter",
+        "50",
     )
     assert result.code == 0, result.err
     assert "NeuralNetwork(layer_sizes=(2, 4, 1), Lambda=0.0001, mean_cost=True)" in result.out
@@ -437,8 +453,14 @@ def test_gradcheck_table(cli, args: tuple[str, ...], network: str) -> None:
     result = cli("gradcheck", *args)
     assert result.code == 0, result.err
     assert f"NeuralNetwork(layer_sizes={network}" in result.out
-    rows = re.findall(r"^\s+(autodiff|hand-written)\s+(numerical|hand-written)\s+(\S+)\s+(\S+)\s+yes$", result.out, flags=re.M)
-    assert [(a, b) for a, b, _, _ in rows] == [("autodiff", "numerical"), ("hand-written", "numerical"), ("autodiff", "hand-written")]
+    rows = re.findall(
+        r"^\s+(autodiff|hand-written)\s+(numerical|hand-written)\s+(\S+)\s+(\S+)\s+yes$", result.out, flags=re.M
+    )
+    assert [(a, b) for a, b, _, _ in rows] == [
+        ("autodiff", "numerical"),
+        ("hand-written", "numerical"),
+        ("autodiff", "hand-written"),
+    ]
     assert all(float(ratio) < 1e-7 for _, _, ratio, _ in rows)
 
 

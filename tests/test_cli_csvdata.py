@@ -41,7 +41,7 @@ def write(tmp_path: Path, content: str | bytes, name: str = "data.csv") -> Path:
 
 
 def test_reads_header_values_and_line_numbers(tmp_path: Path) -> None:
-    path = write(tmp_path, "# a comment\n\na , b\n 1, 2.5 \n\n\"3\",-4e-1\n")
+    path = write(tmp_path, '# a comment\n\na , b\n 1, 2.5 \n\n"3",-4e-1\n')
     table = read_csv(path)
     assert table.columns == ("a", "b")
     assert table.values.tolist() == [[1.0, 2.5], [3.0, -0.4]]
@@ -107,9 +107,18 @@ def test_columns_names_a_missing_column(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("a;b;y\n1;2;3\n", ":2: column 'a;b;y': cannot read '1;2;3' as a number (is the file separated by ';' instead of commas?)"),
-        ("a\tb\n1\t2\n", ":2: column 'a\\tb': cannot read '1\\t2' as a number (is the file separated by tabs instead of commas?)"),
-        ("a;b\n1,2\n", ":2: line 2 has 2 fields, expected 1 (one per header column: a;b) (is the file separated by ';'"),
+        (
+            "a;b;y\n1;2;3\n",
+            ":2: column 'a;b;y': cannot read '1;2;3' as a number (is the file separated by ';' instead of commas?)",
+        ),
+        (
+            "a\tb\n1\t2\n",
+            ":2: column 'a\\tb': cannot read '1\\t2' as a number (is the file separated by tabs instead of commas?)",
+        ),
+        (
+            "a;b\n1,2\n",
+            ":2: line 2 has 2 fields, expected 1 (one per header column: a;b) (is the file separated by ';'",
+        ),
     ],
 )
 def test_a_single_column_header_with_another_separator_gets_a_hint(tmp_path: Path, text: str, fragment: str) -> None:

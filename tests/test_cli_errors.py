@@ -72,7 +72,9 @@ def test_missing_model_file(capsys, tmp_path: Path, good_csv: str) -> None:
 
 
 def test_model_that_is_a_folder(capsys, tmp_path: Path, good_csv: str) -> None:
-    line = assert_bad_input(capsys, ["predict", "--model", str(tmp_path), "--data", good_csv], f"{tmp_path} is a folder")
+    line = assert_bad_input(
+        capsys, ["predict", "--model", str(tmp_path), "--data", good_csv], f"{tmp_path} is a folder"
+    )
     assert "no such" not in line
 
 
@@ -119,7 +121,9 @@ def test_not_utf8(capsys, tmp_path: Path) -> None:
 
 def test_csv_separated_by_semicolons_gets_a_hint(capsys, tmp_path: Path) -> None:
     path = write(tmp_path / "semicolons.csv", "sleep;study;score\n3;5;75\n")
-    assert_bad_input(capsys, ["train", "--data", path], f"{path}:2:", "(is the file separated by ';' instead of commas?)")
+    assert_bad_input(
+        capsys, ["train", "--data", path], f"{path}:2:", "(is the file separated by ';' instead of commas?)"
+    )
 
 
 def test_single_column_of_numbers_with_a_tab_in_its_name_gets_a_hint(capsys, tmp_path: Path) -> None:
@@ -139,7 +143,9 @@ def test_malformed_test_file_names_its_line(capsys, tmp_path: Path, good_csv: st
 
 def test_malformed_predict_data_names_its_line(capsys, tmp_path: Path, model: str) -> None:
     inputs = write(tmp_path / "inputs.csv", "sleep,study\n3,5\n5\n")
-    assert_bad_input(capsys, ["predict", "--model", model, "--data", inputs], f"{inputs}:3: line 3 has 1 field, expected 2")
+    assert_bad_input(
+        capsys, ["predict", "--model", model, "--data", inputs], f"{inputs}:3: line 3 has 1 field, expected 2"
+    )
 
 
 # --------------------------------------------------------------------------- data that does not fit
@@ -149,7 +155,10 @@ def test_malformed_predict_data_names_its_line(capsys, tmp_path: Path, model: st
     ("argv", "fragments"),
     [
         (["train", "--data", "iris", "--layers", "2,3,3"], ("--layers 2,3,3 has 2 inputs", "iris has 4 input columns")),
-        (["train", "--data", "iris", "--layers", "4,3,1"], ("--layers 4,3,1 has 1 output", "iris has 3 target columns")),
+        (
+            ["train", "--data", "iris", "--layers", "4,3,1"],
+            ("--layers 4,3,1 has 1 output", "iris has 3 target columns"),
+        ),
         (["gradcheck", "--layers", "3,3,1"], ("--layers 3,3,1 has 3 inputs", "sleep has 2 input columns")),
         (["graph", "--layers", "2,3,2"], ("--layers 2,3,2 has 2 outputs", "sleep has 1 target column")),
         (["explain", "--data", "iris", "--layers", "4,2"], ("--layers 4,2 has 2 outputs", "iris has 3 target columns")),
@@ -161,12 +170,17 @@ def test_layers_that_do_not_fit_the_data(capsys, argv: list[str], fragments: tup
 
 def test_layers_that_do_not_fit_a_csv(capsys, good_csv: str) -> None:
     assert_bad_input(
-        capsys, ["train", "--data", good_csv, "--target", "score", "--layers", "3,3,1"], "3 inputs", f"{good_csv} has 2 input columns (sleep, study)"
+        capsys,
+        ["train", "--data", good_csv, "--target", "score", "--layers", "3,3,1"],
+        "3 inputs",
+        f"{good_csv} has 2 input columns (sleep, study)",
     )
 
 
 def test_unknown_target_column(capsys, good_csv: str) -> None:
-    assert_bad_input(capsys, ["train", "--data", good_csv, "--target", "grade"], good_csv, "no column named 'grade'", "'score'")
+    assert_bad_input(
+        capsys, ["train", "--data", good_csv, "--target", "grade"], good_csv, "no column named 'grade'", "'score'"
+    )
 
 
 def test_target_option_with_builtin_data(capsys) -> None:
@@ -195,7 +209,9 @@ def test_test_file_with_other_columns(capsys, tmp_path: Path, good_csv: str) -> 
 
 
 def test_test_split_leaving_no_training_rows(capsys) -> None:
-    assert_bad_input(capsys, ["train", "--data", "sleep", "--test-split", "0.9"], "--test-split 0.9 of 3 rows", "no training rows")
+    assert_bad_input(
+        capsys, ["train", "--data", "sleep", "--test-split", "0.9"], "--test-split 0.9 of 3 rows", "no training rows"
+    )
 
 
 def test_predict_data_without_the_model_inputs(capsys, tmp_path: Path, model: str) -> None:
@@ -210,7 +226,9 @@ def test_predict_data_without_the_model_inputs(capsys, tmp_path: Path, model: st
 
 def test_predict_checks_the_columns_it_uses_and_every_row_length(capsys, tmp_path: Path, model: str) -> None:
     bad_input = write(tmp_path / "bad.csv", "name,sleep,study\nalice,3,5\nbob,4,x\n")
-    assert_bad_input(capsys, ["predict", "--model", model, "--data", bad_input], f"{bad_input}:3: column 'study'", "'x'")
+    assert_bad_input(
+        capsys, ["predict", "--model", model, "--data", bad_input], f"{bad_input}:3: column 'study'", "'x'"
+    )
     short_row = write(tmp_path / "short.csv", "name,sleep,study\nalice,3,5\nbob,4\n")
     assert_bad_input(capsys, ["predict", "--model", model, "--data", short_row], f"{short_row}:3: line 3 has 2 fields")
 
@@ -230,7 +248,9 @@ def test_predict_refuses_a_model_without_its_preprocessing(capsys, tmp_path: Pat
 
 
 def test_predict_refuses_unscaled_for_a_model_with_preprocessing(capsys, model: str, good_csv: str) -> None:
-    assert_bad_input(capsys, ["predict", "--model", model, "--data", good_csv, "--unscaled"], "--unscaled is for models without")
+    assert_bad_input(
+        capsys, ["predict", "--model", model, "--data", good_csv, "--unscaled"], "--unscaled is for models without"
+    )
 
 
 # --------------------------------------------------------------------------- model files that are not ours
@@ -244,13 +264,21 @@ def test_model_file_that_is_text(capsys, tmp_path: Path, good_csv: str) -> None:
 def test_model_file_that_is_another_npz(capsys, tmp_path: Path, good_csv: str) -> None:
     path = tmp_path / "other.npz"
     np.savez(path, weights=np.zeros(3))
-    assert_bad_input(capsys, ["predict", "--model", str(path), "--data", good_csv], str(path), "not a tinygrad-nnd model file", "format marker")
+    assert_bad_input(
+        capsys,
+        ["predict", "--model", str(path), "--data", good_csv],
+        str(path),
+        "not a tinygrad-nnd model file",
+        "format marker",
+    )
 
 
 def test_model_file_with_pickled_objects_is_refused(capsys, tmp_path: Path, good_csv: str) -> None:
     path = tmp_path / "pickled.npz"
     np.savez(path, format=np.array("tinygrad_nnd.NeuralNetwork"), W_1=np.array([{"a": 1}], dtype=object))
-    assert_bad_input(capsys, ["predict", "--model", str(path), "--data", good_csv], str(path), "not a tinygrad-nnd model file")
+    assert_bad_input(
+        capsys, ["predict", "--model", str(path), "--data", good_csv], str(path), "not a tinygrad-nnd model file"
+    )
 
 
 def sidecar(**fields: object) -> str:
@@ -329,7 +357,9 @@ def test_older_model_with_a_separate_preprocessing_file_is_read_with_a_note(caps
     assert main(["predict", "--model", model, "--data", good_csv]) == 0
     captured = capsys.readouterr()
     assert captured.out == expected
-    assert captured.err.startswith("tinygrad-nnd: note: read the preprocessing of") and len(captured.err.splitlines()) == 1
+    assert (
+        captured.err.startswith("tinygrad-nnd: note: read the preprocessing of") and len(captured.err.splitlines()) == 1
+    )
 
 
 def test_preprocessing_nested_100000_levels_deep(capsys, model: str, good_csv: str) -> None:
@@ -345,7 +375,13 @@ def test_preprocessing_nested_100000_levels_deep(capsys, model: str, good_csv: s
     ("argv", "fragments"),
     [
         (["train", "--method", "newton"], ("argument --method", "unknown method 'newton'", "BFGS")),
-        (["train", "--layers", "2,x,1"], ("argument --layers", "'2,x,1'",)),
+        (
+            ["train", "--layers", "2,x,1"],
+            (
+                "argument --layers",
+                "'2,x,1'",
+            ),
+        ),
         (["train", "--layers", "2"], ("argument --layers", "inputs and outputs")),
         (["train", "--layers", "2,0,1"], ("argument --layers", "at least one unit")),
         (["train", "--lambda", "-1"], ("argument --lambda", "from 0 to 1e6")),
@@ -378,7 +414,9 @@ def test_graph_image_needs_out(capsys) -> None:
     assert_bad_input(capsys, ["graph", "--format", "png"], "--format png", "--out FILE")
 
 
-def test_graph_image_without_graphviz_says_how_to_get_it(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_graph_image_without_graphviz_says_how_to_get_it(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("shutil.which", lambda name, *args, **kwargs: None)
     out = tmp_path / "graph.svg"
     assert_bad_input(capsys, ["graph", "--format", "svg", "--out", str(out)], "Graphviz", "install")
@@ -396,7 +434,9 @@ def test_existing_graph_output_is_kept(capsys, tmp_path: Path) -> None:
     assert Path(out).read_text() == "mine"
 
 
-def test_save_writes_one_file_and_leaves_an_older_preprocessing_file_alone(capsys, tmp_path: Path, good_csv: str) -> None:
+def test_save_writes_one_file_and_leaves_an_older_preprocessing_file_alone(
+    capsys, tmp_path: Path, good_csv: str
+) -> None:
     model = tmp_path / "m.npz"
     sidecar = write(tmp_path / "m.npz.preprocessing.json", "mine")
     assert main(["train", "--data", good_csv, "--quiet", "--save", str(model)]) == 0
@@ -419,7 +459,9 @@ def test_folder_without_room_for_files_is_refused_before_work(capsys, command: s
     code = main([command, option, "/proc/m.npz"])
     captured = capsys.readouterr()
     assert code == 2 and captured.out == ""
-    assert captured.err.startswith("tinygrad-nnd: error: cannot write /proc/m.npz: cannot create files in the folder /proc")
+    assert captured.err.startswith(
+        "tinygrad-nnd: error: cannot write /proc/m.npz: cannot create files in the folder /proc"
+    )
     assert ".tmp" not in captured.err and len(captured.err.splitlines()) == 1
 
 
@@ -443,7 +485,11 @@ def test_save_never_overwrites_the_data_or_test_file(capsys, tmp_path: Path, goo
         (["--save", str(tmp_path / "sub" / ".." / "good.csv")], "--data", good_csv),
         (["--test", test, "--save", test], "--test", test),
     ]:
-        assert_bad_input(capsys, ["train", "--data", good_csv, "--quiet", *argv, *force], f"would overwrite the {option} file {victim}")
+        assert_bad_input(
+            capsys,
+            ["train", "--data", good_csv, "--quiet", *argv, *force],
+            f"would overwrite the {option} file {victim}",
+        )
         assert Path(victim).read_text() == GOOD_CSV
 
 

@@ -170,8 +170,13 @@ def test_second_order_training_on_the_compiled_path_takes_the_eager_path_step_fo
     result = T.train(X, y)
     N = NeuralNetwork(seed=0)
     eager = minimize(
-        value_and_grad(N.cost_of_params), N.get_params(), args=(X, y), jac=True,
-        hessp=hvp(N.cost_of_params), method=method, options={"maxiter": 200},
+        value_and_grad(N.cost_of_params),
+        N.get_params(),
+        args=(X, y),
+        jac=True,
+        hessp=hvp(N.cost_of_params),
+        method=method,
+        options={"maxiter": 200},
     )
     assert result.nit == eager.nit
     # Compiled and eager values agree to rounding; over ~15 Newton steps that moves the optimum

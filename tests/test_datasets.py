@@ -174,7 +174,10 @@ def test_iris_returns_fresh_writable_arrays() -> None:
 def test_iris_names() -> None:
     assert isinstance(iris_feature_names, tuple) and isinstance(iris_class_names, tuple)
     assert iris_feature_names == (
-        "sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)",
+        "sepal length (cm)",
+        "sepal width (cm)",
+        "petal length (cm)",
+        "petal width (cm)",
     )
     assert iris_class_names == ("setosa", "versicolor", "virginica")
 
@@ -230,7 +233,7 @@ def test_one_hot_with_n_classes(labels: np.ndarray, extra: int) -> None:
     np.testing.assert_array_equal(encoded.sum(axis=1), np.ones(labels.size))
     if extra:
         # Classes beyond the largest label get all-zero columns.
-        assert not encoded[:, k - extra:].any()
+        assert not encoded[:, k - extra :].any()
 
 
 def test_one_hot_iris_labels() -> None:

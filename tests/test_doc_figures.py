@@ -57,7 +57,10 @@ def test_the_figure_command_draws_every_figure_the_pages_show(tmp_path: Path) ->
     """``python docs/make_figures.py --out DIR`` writes a PNG or SVG for each image the pages link to."""
     run = subprocess.run(
         [sys.executable, str(DOCS / "make_figures.py"), "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert run.returncode == 0, run.stderr
     written = {path.name for path in tmp_path.iterdir()}

@@ -40,10 +40,7 @@ def test_api_reference_names_every_public_name(module_name):
     """Each name in a module's ``__all__`` appears, in backquotes, in that module's section of api.md."""
     module = importlib.import_module(module_name)
     section = _section(API.read_text(encoding="utf-8"), SECTIONS[module_name])
-    missing = [
-        name for name in module.__all__
-        if not re.search(r"`(?:[\w.]+\.)?" + re.escape(name) + r"\b", section)
-    ]
+    missing = [name for name in module.__all__ if not re.search(r"`(?:[\w.]+\.)?" + re.escape(name) + r"\b", section)]
     assert not missing, f"docs/api.md does not describe {module_name}.{missing}"
 
 

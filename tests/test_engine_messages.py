@@ -92,7 +92,9 @@ def test_a_bad_argnums_is_refused_naming_the_function(who):
 def test_a_call_that_does_not_fit_argnums_is_refused_naming_the_function(who):
     """argnums out of range for the call, no arguments, or an integer array to differentiate: named errors."""
     made = FUNCTIONS[who](lambda x, y: (x * y).sum(), argnums=2)
-    with pytest.raises(ValueError, match=rf"^{who}: argnums 2 is out of range: the function was called with 2 positional arguments$"):
+    with pytest.raises(
+        ValueError, match=rf"^{who}: argnums 2 is out of range: the function was called with 2 positional arguments$"
+    ):
         made(np.ones(2), np.ones(2))
     with pytest.raises(TypeError, match=rf"^{who}: the function was called with no arguments"):
         FUNCTIONS[who](lambda x: x.sum())()

@@ -40,7 +40,10 @@ def test_anomaly_x_over_x_at_zero_names_div_and_both_shapes(x):
     """x / x at 0 is NaN: div raises AnomalyError naming both input shapes."""
     t = Tensor(x, requires_grad=True)
     shape = re.escape(str(x.shape))
-    with detect_anomaly(), pytest.raises(AnomalyError, match=rf"^div forward produced NaN \(input shapes {shape} and {shape}\)"):
+    with (
+        detect_anomaly(),
+        pytest.raises(AnomalyError, match=rf"^div forward produced NaN \(input shapes {shape} and {shape}\)"),
+    ):
         t / t
 
 

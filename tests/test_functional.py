@@ -225,8 +225,6 @@ def test_scipy_bfgs_on_sliced_rosenbrock_in_five_dimensions():
 def test_scipy_args_pass_through_to_f_and_hvp(method, a):
     """args=(a, b) reach f (and hessp): the minimum moves to (a, a^2)."""
     kwargs = {"hessp": hvp(rosenbrock)} if method == "trust-ncg" else {}
-    result = scipy.optimize.minimize(
-        value_and_grad(rosenbrock), X0, args=(a, 10.0), jac=True, method=method, **kwargs
-    )
+    result = scipy.optimize.minimize(value_and_grad(rosenbrock), X0, args=(a, 10.0), jac=True, method=method, **kwargs)
     assert result.success
     np.testing.assert_allclose(result.x, [a, a * a], atol=1e-4)

@@ -211,7 +211,10 @@ BAD_FILES: dict[str, tuple[Callable[[Path], None], str]] = {
     "string weights": (npz_with(W_1=np.full((2, 3), "1.0")), "W_1 has dtype <U3"),
     "NaN weight": (npz_with(W_2=np.array([[0.5], [np.nan], [0.1]])), "W_2 contains NaN or infinite"),
     "infinite weight": (npz_with(W_1=np.full((2, 3), -np.inf)), "W_1 contains NaN or infinite"),
-    "object weights (pickle)": (npz_with(W_1=np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=object)), "pickled Python objects"),
+    "object weights (pickle)": (
+        npz_with(W_1=np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=object)),
+        "pickled Python objects",
+    ),
     "object marker (pickle)": (npz_with(format=np.array({"format": FORMAT}, dtype=object)), "pickled Python objects"),
 }
 

@@ -32,7 +32,9 @@ RTOL = 1e-12
 
 
 def assert_same(got, want):
-    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64), rtol=RTOL, atol=1e-300)
+    np.testing.assert_allclose(
+        np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64), rtol=RTOL, atol=1e-300
+    )
 
 
 @st.composite
@@ -163,7 +165,13 @@ def test_python_numbers_are_part_of_the_signature():
 
 @pytest.mark.parametrize(
     "convert, what",
-    [(bool, "bool()"), (float, "float()"), (int, "int()"), (lambda t: t.item(), ".item()"), (np.asarray, "np.asarray()")],
+    [
+        (bool, "bool()"),
+        (float, "float()"),
+        (int, "int()"),
+        (lambda t: t.item(), ".item()"),
+        (np.asarray, "np.asarray()"),
+    ],
 )
 def test_turning_a_traced_tensor_into_a_python_value_is_a_clear_error(convert, what):
     """Value-dependent control flow would be frozen into the trace: refused at trace time, saying what to do."""
@@ -174,7 +182,9 @@ def test_turning_a_traced_tensor_into_a_python_value_is_a_clear_error(convert, w
             return s
         return -s
 
-    with pytest.raises(TracerConversionError, match=r"traced Tensor inside a jit-compiled function.*without jit") as info:
+    with pytest.raises(
+        TracerConversionError, match=r"traced Tensor inside a jit-compiled function.*without jit"
+    ) as info:
         jit(f).value_and_grad(np.ones(2))
     assert what in str(info.value)
     assert value_and_grad(f)(np.ones(2))[0] == 2.0  # eager: fine

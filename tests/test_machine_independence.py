@@ -54,11 +54,19 @@ def test_docs_and_demo_give_the_same_printed_results_under_another_blas_kernel(k
     env = {**os.environ, "OPENBLAS_CORETYPE": kernel}
     docs = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *LONG_RUN_DOCS],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert docs.returncode == 0, docs.stdout[-4000:]
     demo = subprocess.run(
         [sys.executable, "-m", "tinygrad_nnd", "demo", "--no-plots"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert demo.returncode == 0 and "all checks passed" in demo.stdout, demo.stdout[-3000:] + demo.stderr

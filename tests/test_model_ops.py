@@ -108,7 +108,9 @@ def test_forward_values_equal_numpy_and_scipy(a, data):
     np.testing.assert_array_equal(F.min(t, axis=axis, keepdims=True).data, np.min(a, axis=axis, keepdims=True))
     np.testing.assert_allclose(logsumexp(t, axis=axis).data, scipy.special.logsumexp(a, axis=axis), rtol=1e-12)
     np.testing.assert_allclose(softmax(t, axis=axis).data, scipy.special.softmax(a, axis=axis), rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(log_softmax(t, axis=axis).data, scipy.special.log_softmax(a, axis=axis), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        log_softmax(t, axis=axis).data, scipy.special.log_softmax(a, axis=axis), rtol=1e-12, atol=1e-14
+    )
     np.testing.assert_array_equal(F.abs(t).data, np.abs(a))
     np.testing.assert_array_equal(sqrt(np.abs(a)).data, np.sqrt(np.abs(a)))
     np.testing.assert_array_equal(where(a > 0, t, -t).data, np.abs(a))
@@ -200,12 +202,18 @@ def test_hessian_of_logsumexp_is_diag_p_minus_p_p_transposed(x, v):
         (lambda: stack([]), ValueError, r"stack: needs at least one"),
         (lambda: stack([np.ones(2), np.ones(3)]), ValueError, r"stack.*\(2,\) and \(3,\)"),
         (lambda: squeeze(np.ones((2, 1)), 0), ValueError, r"squeeze.*\(2, 1\)"),
-        (lambda: softmax_cross_entropy(np.ones((2, 3)), np.ones((2, 2))), ValueError,
-         r"softmax_cross_entropy: logits of shape \(2, 3\) and labels of shape \(2, 2\)"),
+        (
+            lambda: softmax_cross_entropy(np.ones((2, 3)), np.ones((2, 2))),
+            ValueError,
+            r"softmax_cross_entropy: logits of shape \(2, 3\) and labels of shape \(2, 2\)",
+        ),
         (lambda: where("yes", 1.0, 2.0), TypeError, r"where: the condition"),
         (lambda: maximum(np.ones(2), np.ones(3)), ValueError, r"maximum: shapes \(2,\) and \(3,\) cannot be broadcast"),
-        (lambda: where(np.ones(4) > 0, np.ones(2), 1.0), ValueError,
-         r"where: the condition of shape \(4,\) and values of shapes \(2,\) and \(\) cannot be broadcast"),
+        (
+            lambda: where(np.ones(4) > 0, np.ones(2), 1.0),
+            ValueError,
+            r"where: the condition of shape \(4,\) and values of shapes \(2,\) and \(\) cannot be broadcast",
+        ),
     ],
 )
 def test_bad_input_is_a_clear_error_naming_the_op(make, error, pattern):

@@ -136,7 +136,9 @@ def test_hvp_inside_detect_anomaly_equals_hvp_outside_when_all_values_are_finite
     np.testing.assert_allclose(inside_cubic, cubic_hvp(x, v), rtol=RTOL, atol=1e-12, strict=True)
     tanh = np.tanh(x)
     closed = (2.0 * (1.0 - tanh**2) * (1.0 - x * tanh)) * v  # d2/dx2 [tanh(x) x], diagonal
-    np.testing.assert_allclose(inside, closed, rtol=1e-10, atol=1e-12)  # 3 rounded factors, a cancellation at x tanh x ~ 1
+    np.testing.assert_allclose(
+        inside, closed, rtol=1e-10, atol=1e-12
+    )  # 3 rounded factors, a cancellation at x tanh x ~ 1
 
 
 @given(vectors)

@@ -190,7 +190,13 @@ def test_forward_accepts_lists_integers_and_tensors() -> None:
 X_OK = [[0.3, 1.0], [0.5, 0.2], [1.0, 0.4]]
 Y_OK = [[0.75], [0.82], [0.93]]
 
-DATA_METHODS = ["cost_function", "compute_gradients", "compute_gradients_by_hand", "cost_function_prime", "cost_and_gradients"]
+DATA_METHODS = [
+    "cost_function",
+    "compute_gradients",
+    "compute_gradients_by_hand",
+    "cost_function_prime",
+    "cost_and_gradients",
+]
 
 
 @pytest.mark.parametrize("method", DATA_METHODS + ["forward"])
@@ -300,12 +306,17 @@ def test_negative_or_non_finite_Lambda_is_a_ValueError(Lambda: float) -> None:
 def test_Lambda_zero_and_positive_are_accepted_and_shown_in_repr() -> None:
     """Lambda = 0 and 1e-4 are valid; repr shows the sizes and the Part VII options."""
     assert repr(NeuralNetwork(seed=0)) == "NeuralNetwork(layer_sizes=(2, 3, 1))"
-    assert repr(NeuralNetwork(seed=0, Lambda=1e-4, mean_cost=True)) == "NeuralNetwork(layer_sizes=(2, 3, 1), Lambda=0.0001, mean_cost=True)"
+    assert (
+        repr(NeuralNetwork(seed=0, Lambda=1e-4, mean_cost=True))
+        == "NeuralNetwork(layer_sizes=(2, 3, 1), Lambda=0.0001, mean_cost=True)"
+    )
 
 
 # --------------------------------------------------------------------------- sigmoid and its derivative
 
-EXTREMES = np.array([-np.finfo(float).max, -1e308, -1e3, -746.0, -710.0, -1.0, 0.0, 1.0, 710.0, 746.0, 1e3, 1e308, np.finfo(float).max])
+EXTREMES = np.array(
+    [-np.finfo(float).max, -1e308, -1e3, -746.0, -710.0, -1.0, 0.0, 1.0, 710.0, 746.0, 1e3, 1e308, np.finfo(float).max]
+)
 
 
 def test_sigmoid_reference_values() -> None:
@@ -392,7 +403,9 @@ def test_sigmoid_of_a_tensor_is_a_tensor_with_the_right_values_and_gradient() ->
 # --------------------------------------------------------------------------- Part V: the gradient check
 
 
-def test_test_gradient_passes_on_the_series_network_and_prints_the_seed_message(capsys: pytest.CaptureFixture[str]) -> None:
+def test_test_gradient_passes_on_the_series_network_and_prints_the_seed_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """test_gradient returns (norm_ratio, passed) = (< 1e-8, True) on a correct network and prints the seed's praise."""
     X, y = sleep_study()
     result = test_gradient(NeuralNetwork(seed=0), X, y)

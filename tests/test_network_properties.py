@@ -242,7 +242,9 @@ def test_hvp_on_the_series_network_is_symmetric_and_matches_the_lambda_term() ->
 
 
 @given(problems(), st.data())
-def test_set_params_then_get_params_is_the_identity_and_leaves_the_cost_consistent(p: Problem, data: st.DataObject) -> None:
+def test_set_params_then_get_params_is_the_identity_and_leaves_the_cost_consistent(
+    p: Problem, data: st.DataObject
+) -> None:
     """set_params(v); get_params() == v bit for bit, W_l are views of v in order, and the cost follows."""
     v = data.draw(floats_arrays((p.N.n_params,), -3.0, 3.0), label="v")
     p.N.set_params(v)

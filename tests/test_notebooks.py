@@ -109,4 +109,3 @@ def test_the_notebook_runs_in_a_jupyter_kernel(page: Path, monkeypatch: pytest.M
             assert [e.ename for e in errors] == ["ValueError"], cell.source
         else:
             assert not errors, cell.source
-

@@ -109,7 +109,9 @@ REFERENCES: dict[str, tuple[Callable[[OpCase], np.ndarray], bool]] = {
     "softmax": (lambda c: scipy.special.softmax(c.inputs[0], axis=c.params["axis"]), False),
     "log_softmax": (lambda c: scipy.special.log_softmax(c.inputs[0], axis=c.params["axis"]), False),
     "softmax_cross_entropy": (
-        lambda c: -np.sum(c.inputs[1] * scipy.special.log_softmax(c.inputs[0], axis=c.params["axis"]), axis=c.params["axis"]),
+        lambda c: (
+            -np.sum(c.inputs[1] * scipy.special.log_softmax(c.inputs[0], axis=c.params["axis"]), axis=c.params["axis"])
+        ),
         False,
     ),
 }

@@ -77,10 +77,14 @@ def test_curse_of_dimensionality_scales_with_weights_and_values():
     assert curse_of_dimensionality_years(2.5, 1) * SECONDS_PER_YEAR == pytest.approx(2.5, **exact)
     # Two weights: 1000 times longer; each extra weight multiplies by n_values.
     assert curse_of_dimensionality_years(0.04, 2) * SECONDS_PER_YEAR == pytest.approx(40.0, **exact)
-    assert curse_of_dimensionality_years(0.04, 5) == pytest.approx(1000 * curse_of_dimensionality_years(0.04, 4), **exact)
+    assert curse_of_dimensionality_years(0.04, 5) == pytest.approx(
+        1000 * curse_of_dimensionality_years(0.04, 4), **exact
+    )
     # Fewer values per weight: n_values**n_weights evaluations at 0.04 / 1000 s each.
     assert curse_of_dimensionality_years(0.04, 3, n_values=10) * SECONDS_PER_YEAR == pytest.approx(0.04, **exact)
-    assert curse_of_dimensionality_years(0.04, 2, n_values=7) * SECONDS_PER_YEAR == pytest.approx(0.04 * 49 / 1000, **exact)
+    assert curse_of_dimensionality_years(0.04, 2, n_values=7) * SECONDS_PER_YEAR == pytest.approx(
+        0.04 * 49 / 1000, **exact
+    )
     assert curse_of_dimensionality_years(0.0, 9) == 0.0
     assert curse_of_dimensionality_years(0.04, 200) == math.inf  # beyond the float range, not OverflowError
 

@@ -139,6 +139,7 @@ def test_data_read_by_an_op_whose_rule_returns_a_gradient_for_every_operand(sign
     computed (J = sum(w * (d +- w)) over two data arrays, dJ/dw = d +- 2w), and the data is read anew."""
     w = Tensor(np.ones(2), requires_grad=True)
     d, e = Tensor(np.zeros(2)), Tensor(np.zeros(2))
+
     def combine(a, b):
         return a + b if sign > 0 else a - b
 

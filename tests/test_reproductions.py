@@ -28,7 +28,9 @@ def test_part_vi_bfgs_from_seed_0_ends_in_the_local_minimum_1_224594e_3() -> Non
     X, y = sleep_study()
     N = NeuralNetwork(seed=0)
     rng = np.random.default_rng(0)
-    np.testing.assert_array_equal(N.get_params(), np.concatenate([rng.random((2, 3)).ravel(), rng.random((3, 1)).ravel()]))
+    np.testing.assert_array_equal(
+        N.get_params(), np.concatenate([rng.random((2, 3)).ravel(), rng.random((3, 1)).ravel()])
+    )
     T = Trainer(N)
     result = T.train(X, y)
     assert result.success
@@ -159,11 +161,7 @@ def test_part_vii_every_run_ends_in_one_of_the_reference_minima(part_vii_runs: l
     0.0026177-0.0026179 and 0.0028636-0.0028679).
     """
     for run in part_vii_runs:
-        assert (
-            reaches_0_002618(run)
-            or abs(run.J - 0.00273) <= 5e-6
-            or 0.002863 <= run.J <= 0.002869
-        ), run
+        assert reaches_0_002618(run) or abs(run.J - 0.00273) <= 5e-6 or 0.002863 <= run.J <= 0.002869, run
 
 
 def test_part_vii_test_cost_is_about_0_0032_at_the_0_002618_minimum(part_vii_runs: list[PartVIIRun]) -> None:

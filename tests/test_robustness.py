@@ -111,9 +111,13 @@ def test_demo_force_replaces_only_png_figures(capsys, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("force", [[], ["--force"]])
 @pytest.mark.parametrize("output", ["--out", "--html"])
-def test_graph_and_explain_never_overwrite_the_data_they_read(capsys, data: Path, force: list[str], output: str) -> None:
+def test_graph_and_explain_never_overwrite_the_data_they_read(
+    capsys, data: Path, force: list[str], output: str
+) -> None:
     command = "graph" if output == "--out" else "explain"
-    line = assert_refused(capsys, [command, "--data", str(data), output, str(data), *force], "would overwrite the --data file")
+    line = assert_refused(
+        capsys, [command, "--data", str(data), output, str(data), *force], "would overwrite the --data file"
+    )
     assert str(data) in line and data.read_text() == GOOD_CSV
 
 
@@ -135,6 +139,7 @@ def test_library_save_model_refuses_to_replace_a_link_or_device(tmp_path: Path) 
 
 # --------------------------------------------------------------------------- 2. one model file
 
+
 def test_the_model_is_one_file_with_its_preprocessing(capsys, tmp_path: Path, data: Path) -> None:
     model = tmp_path / "m.npz"
     code, _, err = run(capsys, "train", "--data", str(data), "--quiet", "--save", str(model))
@@ -145,9 +150,10 @@ def test_the_model_is_one_file_with_its_preprocessing(capsys, tmp_path: Path, da
     copied = tmp_path / "elsewhere" / "copy.npz"  # copying the one file copies the whole model
     copied.parent.mkdir()
     copied.write_bytes(model.read_bytes())
-    assert run(capsys, "predict", "--model", str(model), "--data", str(data))[1] == run(
-        capsys, "predict", "--model", str(copied), "--data", str(data)
-    )[1]
+    assert (
+        run(capsys, "predict", "--model", str(model), "--data", str(data))[1]
+        == run(capsys, "predict", "--model", str(copied), "--data", str(data))[1]
+    )
 
 
 def test_save_model_refuses_nan_weights_that_load_model_would_refuse(tmp_path: Path) -> None:
@@ -190,8 +196,11 @@ def test_layer_sizes_matching_a_crafted_huge_weight_are_refused_too(tmp_path: Pa
     path = tmp_path / "crafted.npz"
     N = NeuralNetwork(seed=0)
     arrays = {
-        "format": np.array(FORMAT), "version": np.array(1), "layer_sizes": np.array([10**6, 10**6]),
-        "Lambda": np.array(0.0), "mean_cost": np.array(False),
+        "format": np.array(FORMAT),
+        "version": np.array(1),
+        "layer_sizes": np.array([10**6, 10**6]),
+        "Lambda": np.array(0.0),
+        "mean_cost": np.array(False),
     }
     with open(path, "wb") as file:
         np.savez(file, **arrays, W_1=N.W_1)
@@ -201,7 +210,10 @@ def test_layer_sizes_matching_a_crafted_huge_weight_are_refused_too(tmp_path: Pa
 
 # --------------------------------------------------------------------------- 5. smaller ones
 
-def test_a_failed_graphviz_drawing_leaves_no_empty_folder(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_a_failed_graphviz_drawing_leaves_no_empty_folder(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def failing_render(dot_text: str, path: object, image_format: str) -> None:
         raise RuntimeError("render: 'dot -Tsvg' failed: syntax error in line 1")
 
@@ -213,6 +225,7 @@ def test_a_failed_graphviz_drawing_leaves_no_empty_folder(capsys, tmp_path: Path
 
 
 # --------------------------------------------------------------------------- 2. the chain rule from several threads
+
 
 def test_the_hand_written_chain_rule_is_safe_for_threads_sharing_one_network() -> None:
     """Property: 4 threads calling cost_and_gradients_by_hand on one network with different data get their own answers.
@@ -256,6 +269,7 @@ def test_the_hand_written_chain_rule_is_safe_for_threads_sharing_one_network() -
 
 # --------------------------------------------------------------------------- 3. one line, not a traceback
 
+
 @pytest.mark.parametrize(
     ("layers", "method", "fragments"),
     [
@@ -278,7 +292,9 @@ def test_a_network_that_fits_with_lbfgsb_is_not_refused(capsys, monkeypatch: pyt
     assert code == 0, err
 
 
-def test_the_library_trainer_refuses_bfgs_beyond_memory_with_the_same_suggestion(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_library_trainer_refuses_bfgs_beyond_memory_with_the_same_suggestion(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from tinygrad_nnd import Trainer
     from tinygrad_nnd.nn import TrainingMemoryError
 
@@ -292,7 +308,9 @@ def test_the_library_trainer_refuses_bfgs_beyond_memory_with_the_same_suggestion
 
 @pytest.mark.parametrize("maxiter", ["99999999999999999999999", str(2**31)])
 def test_an_iteration_limit_beyond_what_scipy_counts_is_one_line(capsys, maxiter: str) -> None:
-    assert_refused(capsys, ["train", "--method", "SLSQP", "--maxiter", maxiter], "argument --maxiter", "at most 2147483647")
+    assert_refused(
+        capsys, ["train", "--method", "SLSQP", "--maxiter", maxiter], "argument --maxiter", "at most 2147483647"
+    )
 
 
 def test_trainer_refuses_a_huge_maxiter() -> None:
@@ -313,14 +331,25 @@ def run_script(*args: str, close_stdout: bool = False, encoding: str | None = No
         env["PYTHONIOENCODING"] = encoding
     if close_stdout:
         command = ["sh", "-c", 'exec "$@" >&-', "sh", *command]
-    done = subprocess.run(command, cwd=cwd, env=env, stderr=subprocess.PIPE, stdout=None if close_stdout else subprocess.PIPE, text=True, timeout=120)
+    done = subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=None if close_stdout else subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
     return done.returncode, done.stderr
 
 
 def test_train_with_stdout_closed_saves_the_model_and_says_so_in_one_line(tmp_path: Path) -> None:
     code, err = run_script("train", "--quiet", "--maxiter", "3", "--save", "m.npz", close_stdout=True, cwd=tmp_path)
     assert code == 2 and "Traceback" not in err
-    assert err.strip() == "tinygrad-nnd: error: standard output is closed, so the report was not shown; the model was saved to m.npz"
+    assert (
+        err.strip()
+        == "tinygrad-nnd: error: standard output is closed, so the report was not shown; the model was saved to m.npz"
+    )
     assert load_model(tmp_path / "m.npz").layer_sizes == (2, 3, 1)
 
 
@@ -333,7 +362,9 @@ def test_other_commands_with_stdout_closed_refuse_in_one_line(tmp_path: Path, ar
 
 def test_train_on_an_ascii_stdout_shows_a_non_ascii_name_escaped_and_saves(tmp_path: Path) -> None:
     (tmp_path / "d.csv").write_text("größe,note\n1,0.1\n2,0.5\n3,0.9\n", encoding="utf-8")
-    code, err = run_script("train", "--data", "d.csv", "--maxiter", "3", "--save", "m.npz", encoding="ascii", cwd=tmp_path)
+    code, err = run_script(
+        "train", "--data", "d.csv", "--maxiter", "3", "--save", "m.npz", encoding="ascii", cwd=tmp_path
+    )
     assert code == 0 and err == ""
     assert (tmp_path / "m.npz").is_file()
 
@@ -343,10 +374,13 @@ def test_predict_on_an_ascii_stdout_refuses_a_name_it_cannot_write(tmp_path: Pat
     assert run_script("train", "--data", "d.csv", "--quiet", "--maxiter", "3", "--save", "m.npz", cwd=tmp_path)[0] == 0
     code, err = run_script("predict", "--model", "m.npz", "--data", "d.csv", encoding="ascii", cwd=tmp_path)
     assert code == 2 and len(err.splitlines()) == 1
-    assert "encoding (ascii) cannot write" in err and "PYTHONIOENCODING=utf-8" in err  # stderr is ascii too: the name escaped
+    assert (
+        "encoding (ascii) cannot write" in err and "PYTHONIOENCODING=utf-8" in err
+    )  # stderr is ascii too: the name escaped
 
 
 # --------------------------------------------------------------------------- 5. smaller ones, continued
+
 
 @pytest.mark.parametrize("value", ["1e155", "1e7", "nan", "inf"])
 def test_lambda_outside_0_to_1e6_is_refused(capsys, value: str) -> None:
@@ -368,7 +402,9 @@ def test_the_largest_lambda_trains_without_warnings(capsys) -> None:
     ],
     ids=["unterminated quote", "underscore separator", "arabic-indic digits", "full-width digit"],
 )
-def test_the_csv_reader_refuses_what_float_would_quietly_accept(tmp_path: Path, text: str, line: int, fragment: str) -> None:
+def test_the_csv_reader_refuses_what_float_would_quietly_accept(
+    tmp_path: Path, text: str, line: int, fragment: str
+) -> None:
     from tinygrad_nnd.csvdata import CSVDataError, read_csv
 
     path = tmp_path / "d.csv"
@@ -380,6 +416,7 @@ def test_the_csv_reader_refuses_what_float_would_quietly_accept(tmp_path: Path, 
 
 
 # --------------------------------------------------------------------------- 4. training that learned nothing; one gradient check
+
 
 def test_fan_in_initialisation_trains_the_wide_iris_network_the_default_cannot(capsys) -> None:
     """iris, 4-50-3, 30% held out: the default [0, 1) weights stop at iteration 0 (33%); fan-in weights learn."""

@@ -22,7 +22,7 @@ import itertools
 import numpy as np
 import pytest
 
-SEED_NOTEBOOK_SCRIPT = '''
+SEED_NOTEBOOK_SCRIPT = """
 import numpy as np
 from tinygrad_nnd import NeuralNetwork, Trainer, compute_numerical_gradient, test_gradient, sigmoid, sigmoid_prime
 from tinygrad_nnd.datasets import iris
@@ -78,7 +78,7 @@ nn = NeuralNetwork()
 t = Trainer(nn)
 t.train(iris_X,iris_y)
 plot_cost_vs_iterations(t)
-'''
+"""
 
 
 @pytest.mark.parametrize("global_seed", [0, 1, 2012])

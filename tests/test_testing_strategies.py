@@ -104,9 +104,7 @@ def test_broadcastable_shape_pairs_reach_the_edge_cases():
     """0-d against n-d, size 1 stretched against a longer axis, and different numbers of axes all occur."""
     pairs = broadcastable_shape_pairs()
     assert reaches(pairs, lambda p: (p[0] == () and p[1] != ()) or (p[1] == () and p[0] != ()))
-    assert reaches(
-        pairs, lambda p: any(a == 1 and b > 1 for a, b in zip(p[0][::-1], p[1][::-1]))
-    )
+    assert reaches(pairs, lambda p: any(a == 1 and b > 1 for a, b in zip(p[0][::-1], p[1][::-1])))
     assert reaches(pairs, lambda p: len(p[0]) != len(p[1]))
 
 

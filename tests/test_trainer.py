@@ -43,7 +43,9 @@ def assert_never_increases(J0: float, J: list[float]) -> None:
     """
     costs = np.array([J0, *J])
     increases = np.flatnonzero(np.diff(costs) > 0)
-    assert increases.size == 0, f"cost increased at iteration(s) {increases.tolist()}: {costs[increases]} -> {costs[increases + 1]}"
+    assert increases.size == 0, (
+        f"cost increased at iteration(s) {increases.tolist()}: {costs[increases]} -> {costs[increases + 1]}"
+    )
 
 
 # --------------------------------------------------------------------------- defaults
@@ -95,11 +97,15 @@ def test_J_has_one_cost_per_iteration_and_never_increases_on_the_series_data() -
 
 @settings(max_examples=scaled(15))
 @given(
-    st.one_of(st.integers(0, 2**32 - 1).map(lambda s: np.random.default_rng(s).random(9)), floats_arrays((9,), -3.0, 3.0)),
+    st.one_of(
+        st.integers(0, 2**32 - 1).map(lambda s: np.random.default_rng(s).random(9)), floats_arrays((9,), -3.0, 3.0)
+    ),
     st.sampled_from([(0.0, False), (1e-4, True)]),
     st.sampled_from(["BFGS", "Newton-CG", "trust-ncg"]),
 )
-def test_J_never_increases_from_random_initial_weights(params: np.ndarray, cost_form: tuple[float, bool], method: str) -> None:
+def test_J_never_increases_from_random_initial_weights(
+    params: np.ndarray, cost_form: tuple[float, bool], method: str
+) -> None:
     """From the series' [0, 1) initialisations and from weights in [-3, 3], Parts VI and VII costs, J never increases."""
     Lambda, mean_cost = cost_form
     X, y, X_test, y_test = sleep_study_part7()
@@ -153,7 +159,10 @@ def test_unknown_method_is_a_ValueError_listing_the_choices(method: str) -> None
         Trainer(NeuralNetwork(seed=0), method=method)
 
 
-@pytest.mark.parametrize("kwargs, pattern", [({"gradient": "numerical"}, "gradient must be"), ({"maxiter": 0}, "maxiter must be between 1 and")])
+@pytest.mark.parametrize(
+    "kwargs, pattern",
+    [({"gradient": "numerical"}, "gradient must be"), ({"maxiter": 0}, "maxiter must be between 1 and")],
+)
 def test_invalid_options_are_ValueErrors(kwargs: dict[str, Any], pattern: str) -> None:
     """gradient must be 'autodiff' or 'chain_rule'; maxiter must be positive."""
     with pytest.raises(ValueError, match=pattern):
@@ -226,7 +235,9 @@ def test_bad_training_or_test_data_is_rejected_before_optimizing(minimize_calls:
 # --------------------------------------------------------------------------- second-order methods and the chain rule
 
 
-def test_newton_cg_and_trust_ncg_with_exact_hvp_converge_below_the_bfgs_local_minimum(capsys: pytest.CaptureFixture[str]) -> None:
+def test_newton_cg_and_trust_ncg_with_exact_hvp_converge_below_the_bfgs_local_minimum(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """From NeuralNetwork(seed=0), BFGS stops in the local minimum J = 1.2246e-3; Newton-CG and trust-ncg (hessp = engine hvp) converge to J < 1e-6.
 
     All three never increase J. The iteration counts are printed (``pytest -s``) for comparison;

@@ -240,8 +240,13 @@ def test_argnums_out_of_range_is_a_value_error(argnums):
 
 @pytest.mark.parametrize(
     ("argnums", "error", "pattern"),
-    [("0", TypeError, "int or a tuple"), ([0, 1], TypeError, "int or a tuple"), ((0, 0), ValueError, "twice"),
-     ((), ValueError, "no argument"), (True, TypeError, "int or a tuple")],
+    [
+        ("0", TypeError, "int or a tuple"),
+        ([0, 1], TypeError, "int or a tuple"),
+        ((0, 0), ValueError, "twice"),
+        ((), ValueError, "no argument"),
+        (True, TypeError, "int or a tuple"),
+    ],
 )
 def test_malformed_argnums_are_refused_when_wrapping(argnums, error, pattern):
     """argnums must be an int or a tuple of distinct ints; the error comes from grad(f, argnums) itself."""

@@ -175,7 +175,9 @@ def _dot_structure(dot: str) -> tuple[list[str], list[tuple[str, str]]]:
             assert tail in declared and head in declared, f"edge {line!r} uses an undeclared node"
             edges.append((tail, head))
             continue
-        node = re.fullmatch(r'\s*(\w+) \[shape=(box|ellipse)(, style=filled, fillcolor="#\w+")?, label=("(?:[^"\\]|\\.)*")\];', line)
+        node = re.fullmatch(
+            r'\s*(\w+) \[shape=(box|ellipse)(, style=filled, fillcolor="#\w+")?, label=("(?:[^"\\]|\\.)*")\];', line
+        )
         if node:
             assert node.group(1) not in declared, f"{node.group(1)} declared twice"
             declared.append(node.group(1))

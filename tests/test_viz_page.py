@@ -19,7 +19,9 @@ from tinygrad_nnd.datasets import iris, one_hot, sleep_study
 from tinygrad_nnd.viz import explain_network
 from tinygrad_nnd.viz.page import backward_pass_html, series_gradient_names
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot), which draws the page's graph, is not installed")
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None, reason="Graphviz (dot), which draws the page's graph, is not installed"
+)
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
 
@@ -83,7 +85,10 @@ def explain_numbers(text: str) -> list[tuple[list[float], dict[str, list[float]]
 
         grad_in = re.search(r"gradient in  \S+ = (.*?)(?=\n    \S|\Z)", block, re.S)
         assert grad_in is not None
-        outputs = {m.group(0).split()[1]: value(re.match(r"    to \S+ = (.*)", m.group(0), re.S)) for m in re.finditer(r"^    to \S+ = .*?(?=\n    \S|\Z)", block, re.S | re.M)}
+        outputs = {
+            m.group(0).split()[1]: value(re.match(r"    to \S+ = (.*)", m.group(0), re.S))
+            for m in re.finditer(r"^    to \S+ = .*?(?=\n    \S|\Z)", block, re.S | re.M)
+        }
         found.append((value(grad_in), outputs))
     return found
 
@@ -133,11 +138,18 @@ def test_a_deeper_network_with_lambda_names_every_delta_and_shares_of_a_weight_g
     N, X, y = CASES["sleep 2,4,4,1 with Lambda"]
     explanation = explain_network(N, X, y)
     assert series_gradient_names(explanation) == {
-        "z_4": "delta_4", "z_3": "delta_3", "z_2": "delta_2", "W_1": "dJdW1", "W_2": "dJdW2", "W_3": "dJdW3",
+        "z_4": "delta_4",
+        "z_3": "delta_3",
+        "z_2": "delta_2",
+        "W_1": "dJdW1",
+        "W_2": "dJdW2",
+        "W_3": "dJdW3",
     }
     sections = {s["attrs"]["data-label"]: s for s in parse(backward_pass_html(N, X, y)).sections}
     assert [sections[z]["grad-in-name"] for z in ("z_4", "z_3", "z_2")] == [
-        "dJ/dz_4 = delta_4", "dJ/dz_3 = delta_3", "dJ/dz_2 = delta_2",
+        "dJ/dz_4 = delta_4",
+        "dJ/dz_3 = delta_3",
+        "dJ/dz_2 = delta_2",
     ]
     # With Lambda > 0, W_1 is used twice (the data term and the penalty): each use passes a share.
     to_W_1 = {o["input"]: o for o in sections["z_2"]["outputs"]}["W_1"]
@@ -163,7 +175,9 @@ def test_without_graphviz_the_page_draws_the_graph_itself(monkeypatch: pytest.Mo
     monkeypatch.setattr(shutil, "which", lambda name: None)
     text = backward_pass_html(N, X, y)
     page = parse(text)
-    assert [s["attrs"]["data-label"] for s in page.sections] == [step.label for step in explain_network(N, X, y).trace.steps]
+    assert [s["attrs"]["data-label"] for s in page.sections] == [
+        step.label for step in explain_network(N, X, y).trace.steps
+    ]
     titles = set(re.findall(r"<title>([^<]*)</title>", text)) - {page_title(text)}
     for section in page.sections:
         a = section["attrs"]
@@ -189,7 +203,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @needs_dot
-def test_explain_html_writes_the_page_and_prints_the_same_walk_through(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_explain_html_writes_the_page_and_prints_the_same_walk_through(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     out = tmp_path / "new" / "backward.html"
     code, text, err = run(capsys, "explain", "--html", str(out))
     assert code == 0, err
@@ -222,7 +238,9 @@ def test_explain_html_replaces_a_file_only_with_force(capsys: pytest.CaptureFixt
     assert code == 2 and "--force will not replace it" in err and out.read_text() == "mine"
     out.write_text("<!DOCTYPE html>\n<p>an earlier page</p>\n")
     assert run(capsys, "explain", "--html", str(out), "--force")[0] == 0
-    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and "earlier" not in out.read_text(encoding="utf-8")
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and "earlier" not in out.read_text(
+        encoding="utf-8"
+    )
 
 
 def test_explain_html_never_overwrites_the_data_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -197,7 +197,9 @@ def _read_records(path: Path) -> list[tuple[int, list[str]]]:
                 start = next_start[0]
                 if "unexpected end of data" in str(error):
                     raise CSVDataError(
-                        path, 'the row starting here has a quoted field that is never closed (a " without its partner)', start
+                        path,
+                        'the row starting here has a quoted field that is never closed (a " without its partner)',
+                        start,
                     ) from None
                 raise CSVDataError(path, f"is not valid CSV: {error}", reader.line_num or None) from None
             return records
@@ -285,7 +287,9 @@ def _parse_rows(
     return np.array(values, dtype=np.float64).reshape(len(rows), len(positions))
 
 
-def _parse_row(path: Path, line: int, fields: list[str], columns: tuple[str, ...], positions: Sequence[int]) -> list[float]:
+def _parse_row(
+    path: Path, line: int, fields: list[str], columns: tuple[str, ...], positions: Sequence[int]
+) -> list[float]:
     """The fields at ``positions`` of one data row, as floats.
 
     A CSVDataError at ``path:line`` if the row has not one field per header

@@ -190,10 +190,14 @@ def gradcheck(
         result.inputs.append(
             InputCheck(i, g, n, ok, tuple(int(k) for k in worst), float(error.max(initial=0.0)), norm_ratio(g, n))
         )
-    result.norm_ratio = norm_ratio(
-        np.concatenate([c.analytic.ravel() for c in result.inputs]),
-        np.concatenate([c.numerical.ravel() for c in result.inputs]),
-    ) if result.inputs else 0.0
+    result.norm_ratio = (
+        norm_ratio(
+            np.concatenate([c.analytic.ravel() for c in result.inputs]),
+            np.concatenate([c.numerical.ravel() for c in result.inputs]),
+        )
+        if result.inputs
+        else 0.0
+    )
     return result
 
 

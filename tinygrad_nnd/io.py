@@ -54,7 +54,16 @@ import numpy as np
 from .nn import NeuralNetwork
 from .nn.network import OUTPUTS
 
-__all__ = ["FORMAT", "VERSION", "ModelFileError", "SavedModel", "is_model_file", "load_model", "read_model", "save_model"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "ModelFileError",
+    "SavedModel",
+    "is_model_file",
+    "load_model",
+    "read_model",
+    "save_model",
+]
 
 #: The marker stored in every model file, to tell ours from other .npz files.
 FORMAT = "tinygrad_nnd.NeuralNetwork"
@@ -180,7 +189,9 @@ def _check_regular_or_missing(path: Path) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISREG(mode):
-        raise ValueError(f"save_model: {path} exists and is not a regular file (a link, folder or device); it is never replaced")
+        raise ValueError(
+            f"save_model: {path} exists and is not a regular file (a link, folder or device); it is never replaced"
+        )
 
 
 def _new_file_mode() -> int:
@@ -279,11 +290,15 @@ def read_model(path: str | os.PathLike[str]) -> SavedModel:
             for name in scalars:  # settings are scalars or a short list: nothing large is read here
                 shape = headers[name][0]
                 if len(shape) > 1 or (shape and shape[0] > 64):
-                    raise ModelFileError(path, f"entry {name!r} has shape {shape}; expected a single value or a short list")
+                    raise ModelFileError(
+                        path, f"entry {name!r} has shape {shape}; expected a single value or a short list"
+                    )
             entries = {name: _read_entry(path, archive, name) for name in scalars}
             version = _integer_scalar(path, entries, "version")
             if version != VERSION:
-                raise ModelFileError(path, f"model file version {version} is not supported (this tinygrad_nnd reads version {VERSION})")
+                raise ModelFileError(
+                    path, f"model file version {version} is not supported (this tinygrad_nnd reads version {VERSION})"
+                )
             layer_sizes = _layer_sizes(path, entries)
             n_layers = len(layer_sizes) - 1
             shapes: dict[str, tuple[int, ...]] = {
@@ -323,7 +338,11 @@ def read_model(path: str | os.PathLike[str]) -> SavedModel:
     # seed=0: draw the placeholder weights from a private generator, leaving
     # NumPy's global random state as the caller had it.
     N = NeuralNetwork(
-        layer_sizes, seed=0, Lambda=Lambda, mean_cost=bool(mean_cost), bias=bias,
+        layer_sizes,
+        seed=0,
+        Lambda=Lambda,
+        mean_cost=bool(mean_cost),
+        bias=bias,
         output="sigmoid" if output is None else str(output),
     )
     N.weights = [params[f"W_{l}"] for l in range(1, n_layers + 1)]
@@ -377,7 +396,9 @@ def _named_params(N: NeuralNetwork) -> list[tuple[str, np.ndarray]]:
     return named + [(f"b_{l}", b) for l, b in enumerate(N.biases, start=1)]
 
 
-def _check_weight_header(path: Path, headers: dict[str, tuple[tuple[int, ...], np.dtype]], name: str, shape: tuple[int, ...]) -> None:
+def _check_weight_header(
+    path: Path, headers: dict[str, tuple[tuple[int, ...], np.dtype]], name: str, shape: tuple[int, ...]
+) -> None:
     if name not in headers:
         raise ModelFileError(path, f"weight {name} is missing")
     found, dtype = headers[name]

@@ -106,9 +106,7 @@ def _require_matplotlib() -> ModuleType:
         import matplotlib
         import matplotlib.figure
     except ImportError as error:
-        raise ImportError(
-            f"tinygrad_nnd.plots needs matplotlib, which is not installed: {_INSTALL_HINT}"
-        ) from error
+        raise ImportError(f"tinygrad_nnd.plots needs matplotlib, which is not installed: {_INSTALL_HINT}") from error
     return matplotlib.figure
 
 
@@ -121,8 +119,11 @@ def _new_figure(figsize: tuple[float, float], *, layout: str | None = "constrain
 # --------------------------------------------------------------------------- Part I: the network
 
 
-def plot_network(layer_sizes: Sequence[int] = (2, 3, 1), input_names: Sequence[str] | None = None,
-                 output_names: Sequence[str] | None = None) -> Figure:
+def plot_network(
+    layer_sizes: Sequence[int] = (2, 3, 1),
+    input_names: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
+) -> Figure:
     """Part I's picture of the network: one circle per unit, one line per weight.
 
     Parameters
@@ -184,7 +185,9 @@ def plot_network(layer_sizes: Sequence[int] = (2, 3, 1), input_names: Sequence[s
             kind = "output layer"
         else:
             kind = "hidden layer" if len(sizes) == 3 else f"hidden layer {l}"
-        ax.text(l, -max(sizes) / 2 - 0.2, f"{kind}\n({sizes[l]} unit{'s' if sizes[l] > 1 else ''})", ha="center", va="top")
+        ax.text(
+            l, -max(sizes) / 2 - 0.2, f"{kind}\n({sizes[l]} unit{'s' if sizes[l] > 1 else ''})", ha="center", va="top"
+        )
     for name, y_pos in zip(input_names, heights[0]):
         ax.text(-0.15, y_pos, name, ha="right", va="center")
     for name, y_pos in zip(output_names, heights[-1]):
@@ -308,7 +311,9 @@ def plot_difference_error(f: Any = None, f_prime: Any = None, x: float = 1.0, ep
 # --------------------------------------------------------------------------- cost history
 
 
-def plot_cost_history(J: Any, test_J: Any = None, title: str = "Cost vs iterations", *, log_scale: bool = False) -> Figure:
+def plot_cost_history(
+    J: Any, test_J: Any = None, title: str = "Cost vs iterations", *, log_scale: bool = False
+) -> Figure:
     """The cost after each training iteration (Part VI), training and optionally test.
 
     Parameters

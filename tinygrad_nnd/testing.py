@@ -711,8 +711,7 @@ def op_inputs(name: str) -> st.SearchStrategy[OpCase]:
         make = OP_INPUT_STRATEGIES[name]
     except KeyError:
         raise KeyError(
-            f"op_inputs: no input strategy for op {name!r}; add one to OP_INPUT_STRATEGIES "
-            f"in tinygrad_nnd/testing.py"
+            f"op_inputs: no input strategy for op {name!r}; add one to OP_INPUT_STRATEGIES in tinygrad_nnd/testing.py"
         ) from None
     return make()
 

@@ -80,12 +80,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         saves_model = args.command == "train" and bool(args.save)
         if stdout_closed and not saves_model:
-            raise CLIError("standard output is closed, so the results have nowhere to go: redirect it instead (e.g. > out.txt)")
+            raise CLIError(
+                "standard output is closed, so the results have nowhere to go: redirect it instead (e.g. > out.txt)"
+            )
         with _usable_stdout(stdout_closed, strict=args.command == "predict"):
             status = int(args.run(args))
             sys.stdout.flush()  # a reader that went away shows here, where it is handled, not at exit
         if stdout_closed:
-            raise CLIError(f"standard output is closed, so the report was not shown; the model was saved to {args.save}")
+            raise CLIError(
+                f"standard output is closed, so the report was not shown; the model was saved to {args.save}"
+            )
         return status
     except SystemExit as done:  # --help and --version
         return done.code if isinstance(done.code, int) else 0
@@ -93,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error))
     except UnicodeEncodeError as error:
         return _fail(
-            f"standard output's encoding ({error.encoding}) cannot write {error.object[error.start:error.end]!r}: "
+            f"standard output's encoding ({error.encoding}) cannot write {error.object[error.start : error.end]!r}: "
             "set PYTHONIOENCODING=utf-8 (or send the output to a file)"
         )
     except BrokenPipeError:  # the reader of our output went away (e.g. '| head')

@@ -202,9 +202,7 @@ def dataset_from_table(
     found = tuple(classes) or _classes_found(table, label_column, labels)
     encoded = _encode(table, label_column, labels, found)
     names = tuple(f"{label_column}={value:g}" for value in found)
-    return Dataset(
-        str(table.path), X, encoded, input_names, names, label_column=label_column, classes=found
-    )
+    return Dataset(str(table.path), X, encoded, input_names, names, label_column=label_column, classes=found)
 
 
 def _check_non_negative(table: CSVTable, names: Sequence[str], y: np.ndarray) -> None:
@@ -222,7 +220,9 @@ def _check_non_negative(table: CSVTable, names: Sequence[str], y: np.ndarray) ->
 
 def _single_label_column(names: Sequence[str]) -> str:
     if len(names) != 1:
-        raise CLIError(f"--one-hot needs exactly one target column (class labels), got {len(names)}: {', '.join(names)}")
+        raise CLIError(
+            f"--one-hot needs exactly one target column (class labels), got {len(names)}: {', '.join(names)}"
+        )
     return names[0]
 
 
@@ -231,7 +231,9 @@ def _whole_number_labels(table: CSVTable, column: str, labels: np.ndarray) -> np
     if not_whole.size:
         row = int(not_whole[0])
         raise CSVDataError(
-            table.path, f"column {column!r}: --one-hot needs whole-number class labels, got {labels[row]:g}", table.lines[row]
+            table.path,
+            f"column {column!r}: --one-hot needs whole-number class labels, got {labels[row]:g}",
+            table.lines[row],
         )
     return labels
 
@@ -239,7 +241,9 @@ def _whole_number_labels(table: CSVTable, column: str, labels: np.ndarray) -> np
 def _classes_found(table: CSVTable, column: str, labels: np.ndarray) -> tuple[float, ...]:
     classes = tuple(float(value) for value in np.unique(labels))
     if len(classes) < 2:
-        raise CSVDataError(table.path, f"column {column!r} holds a single class ({classes[0]:g}); --one-hot needs two or more")
+        raise CSVDataError(
+            table.path, f"column {column!r} holds a single class ({classes[0]:g}); --one-hot needs two or more"
+        )
     return classes
 
 
@@ -395,7 +399,9 @@ class Preprocessing:
             raise CLIError(f"{path}: preprocessing file version {content.get('version')!r} is not supported")
         inputs = _names(path, content, "inputs", n_inputs)
         targets = _names(path, content, "targets", n_outputs)
-        scaling = Scaling(_scales(path, content, "input_scale", n_inputs), _scales(path, content, "target_scale", n_outputs))
+        scaling = Scaling(
+            _scales(path, content, "input_scale", n_inputs), _scales(path, content, "target_scale", n_outputs)
+        )
         return cls(inputs, targets, scaling)
 
 

@@ -94,7 +94,9 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--seed", type=parse_seed, default=0, help="seed of every network's initial weights (default: 0)")
+    parser.add_argument(
+        "--seed", type=parse_seed, default=0, help="seed of every network's initial weights (default: 0)"
+    )
     parser.add_argument(
         "--out",
         type=parse_path,
@@ -143,7 +145,9 @@ def _gradient_check(out: TextIO, seed: int) -> list[SummaryRow]:
     print(format_gradient_checks(comparisons), file=out)
     print(f"  {verdict(comparisons)}", file=out)
     return [
-        SummaryRow(f"gradient: {c.first} vs {c.second}", f"norm ratio {c.norm_ratio:.2e}", f"< {NORM_RATIO_LIMIT:g}", c.passed)
+        SummaryRow(
+            f"gradient: {c.first} vs {c.second}", f"norm ratio {c.norm_ratio:.2e}", f"< {NORM_RATIO_LIMIT:g}", c.passed
+        )
         for c in comparisons
     ]
 
@@ -229,7 +233,10 @@ def _part7(out: TextIO, seed: int) -> tuple[_Part7, list[SummaryRow]]:
     if rose:
         print("  The test cost went down, then up again while the training cost kept falling: overfitting.", file=out)
     else:
-        print("  From this seed BFGS stopped before the test cost rose much (no clear overfitting; try --seed 0).", file=out)
+        print(
+            "  From this seed BFGS stopped before the test cost rose much (no clear overfitting; try --seed 0).",
+            file=out,
+        )
     print(f"  With regularization (Lambda = {PART7_LAMBDA:g}, cost averaged over the examples):", file=out)
     regularized = _train(
         out, NeuralNetwork(seed=seed, Lambda=PART7_LAMBDA, mean_cost=True), X, y, X_test, y_test, history=False
@@ -237,10 +244,16 @@ def _part7(out: TextIO, seed: int) -> tuple[_Part7, list[SummaryRow]]:
     J, J_test = regularized.J[-1], regularized.test_J[-1]
     print(f"  training cost {J:.6f}, test cost {J_test:.4f}", file=out)
     # The two costs are on different scales (sum vs mean, plus the penalty); the error in points is not.
-    errors = {name: (_rms_points(t.N, X, y), _rms_points(t.N, X_test, y_test)) for name, t in (("plain", plain), ("regularized", regularized))}
+    errors = {
+        name: (_rms_points(t.N, X, y), _rms_points(t.N, X_test, y_test))
+        for name, t in (("plain", plain), ("regularized", regularized))
+    }
     for name, (train_error, test_error) in errors.items():
         label = "without regularization:" if name == "plain" else "with regularization:"
-        print(f"  typical error {label:<24} {train_error:4.1f} points on the training set, {test_error:4.1f} on the test set", file=out)
+        print(
+            f"  typical error {label:<24} {train_error:4.1f} points on the training set, {test_error:4.1f} on the test set",
+            file=out,
+        )
     helped = errors["regularized"][1] < errors["plain"][1]
     known = any(abs(J - minimum) < 1e-5 for minimum in PART7_MINIMA)
     # From seed 0 (the tutorial's run) the lesson must show; other seeds may stop early, so only report.
@@ -289,8 +302,18 @@ def _brute_force(out: TextIO, seed: int) -> tuple[plots.BruteForceResult, list[S
     )
     print(f"  (the series, at {SERIES_SECONDS_PER_1000} s per 1000 evaluations: {series_years!r} years)", file=out)
     rows = [
-        SummaryRow(f"brute force, {result.n_values} evaluations", f"{result.seconds:.3g} s", "a fraction of a second", result.seconds < 1),
-        SummaryRow(f"brute force, all {result.n_params} weights", f"{years:.3g} years", f"{series_years:.3g} years at 0.04 s/1000", None),
+        SummaryRow(
+            f"brute force, {result.n_values} evaluations",
+            f"{result.seconds:.3g} s",
+            "a fraction of a second",
+            result.seconds < 1,
+        ),
+        SummaryRow(
+            f"brute force, all {result.n_params} weights",
+            f"{years:.3g} years",
+            f"{series_years:.3g} years at 0.04 s/1000",
+            None,
+        ),
     ]
     return result, rows
 
@@ -334,7 +357,14 @@ def _write_plots(out: TextIO, folder: Path, figures: dict[str, Callable[[], Figu
     except ImportError:
         print(f"  matplotlib is not installed, so no figures: {INSTALL_PLOT}", file=out)
         return [SummaryRow("figures", "skipped: no matplotlib", INSTALL_PLOT, None)]
-    return [SummaryRow("figures", f"{len(written)} PNG files in {folder}", f"{len(PLOT_FILES)} PNG files", len(written) == len(PLOT_FILES))]
+    return [
+        SummaryRow(
+            "figures",
+            f"{len(written)} PNG files in {folder}",
+            f"{len(PLOT_FILES)} PNG files",
+            len(written) == len(PLOT_FILES),
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- summary

@@ -46,7 +46,10 @@ def register(subparsers: Any) -> None:
     )
     add_data_and_network_options(parser)
     parser.add_argument(
-        "--precision", type=parse_positive_int, default=4, help="digits after the decimal point in the arrays shown (default: 4)"
+        "--precision",
+        type=parse_positive_int,
+        default=4,
+        help="digits after the decimal point in the arrays shown (default: 4)",
     )
     parser.add_argument(
         "--html",
@@ -60,7 +63,9 @@ def register(subparsers: Any) -> None:
         help="print the compiled forward and backward source of the cost beside the series' cost_function_prime",
     )
     parser.add_argument(
-        "--force", action="store_true", help="overwrite an existing --html file (only ever a page written by this command)"
+        "--force",
+        action="store_true",
+        help="overwrite an existing --html file (only ever a page written by this command)",
     )
     parser.set_defaults(run=run)
 
@@ -74,7 +79,11 @@ def run(args: argparse.Namespace) -> int:
     N = build_network(args, data)
     if args.code:
         print(format_code(N, X, y))
-        return 0 if np.allclose(N.compute_gradients(X, y), N.compute_gradients_by_hand(X, y), rtol=1e-10) else EXIT_CHECK_FAILED
+        return (
+            0
+            if np.allclose(N.compute_gradients(X, y), N.compute_gradients_by_hand(X, y), rtol=1e-10)
+            else EXIT_CHECK_FAILED
+        )
     explanation = explain_network(N, X, y)
     page = None
     if out is not None:  # made before anything is printed, so that a failing Graphviz stops all

@@ -51,7 +51,9 @@ def register(subparsers: Any) -> None:
         help="write to FILE (its folder is created if missing) instead of standard output (needed for drawings)",
     )
     parser.add_argument(
-        "--force", action="store_true", help="overwrite an existing --out file (only ever a graph written by this command)"
+        "--force",
+        action="store_true",
+        help="overwrite an existing --out file (only ever a graph written by this command)",
     )
     parser.set_defaults(run=run)
 

@@ -51,7 +51,9 @@ def parse_layers(text: str) -> tuple[int, ...]:
             f"{text!r} is not a comma-separated list of layer sizes such as 2,3,1"
         ) from None
     if len(sizes) < 2:
-        raise argparse.ArgumentTypeError(f"{text!r} names {len(sizes)} layer; give inputs and outputs at least (e.g. 2,3,1)")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} names {len(sizes)} layer; give inputs and outputs at least (e.g. 2,3,1)"
+        )
     if any(size < 1 for size in sizes):
         raise argparse.ArgumentTypeError(f"{text!r}: every layer needs at least one unit")
     return sizes
@@ -76,7 +78,9 @@ def parse_maxiter(text: str) -> int:
     """An iteration limit: a whole number from 1 to :data:`~tinygrad_nnd.nn.trainer.MAX_MAXITER`."""
     value = _whole_number(text, 1)
     if value > MAX_MAXITER:
-        raise argparse.ArgumentTypeError(f"{text!r} is more iterations than SciPy can count; give at most {MAX_MAXITER}")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is more iterations than SciPy can count; give at most {MAX_MAXITER}"
+        )
     return value
 
 
@@ -99,8 +103,7 @@ def parse_lambda(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not 0 <= value <= MAX_LAMBDA:  # NaN fails too
         raise argparse.ArgumentTypeError(
-            f"{text!r} must be a number from 0 to 1e6 (the series uses 1e-4; larger values only "
-            "push every weight to 0)"
+            f"{text!r} must be a number from 0 to 1e6 (the series uses 1e-4; larger values only push every weight to 0)"
         )
     return value
 
@@ -178,9 +181,7 @@ def _add_network_options(parser: argparse.ArgumentParser) -> None:
         metavar="N,N,...,N",
         help=f"units per layer, inputs first (default: the data's inputs, {DEFAULT_HIDDEN} hidden, the data's targets)",
     )
-    parser.add_argument(
-        "--seed", type=parse_seed, default=0, help="seed of the initial weights (default: 0)"
-    )
+    parser.add_argument("--seed", type=parse_seed, default=0, help="seed of the initial weights (default: 0)")
     parser.add_argument(
         "--init",
         choices=("uniform", "fan-in"),

@@ -106,7 +106,9 @@ def check_new_file(
     text = os.fspath(path)
     path = Path(path)
     if path.name in ("", ".", "..") or text.endswith(("/", os.sep)):
-        raise CLIError(f"{option} {text} names a folder, not a file; give a file name (e.g. {Path(text) / _EXAMPLE_NAME[kind]})")
+        raise CLIError(
+            f"{option} {text} names a folder, not a file; give a file name (e.g. {Path(text) / _EXAMPLE_NAME[kind]})"
+        )
     target = path.parent.resolve() / path.name  # "new/../m.npz" is m.npz, though "new" does not exist yet
     for source_option, source in (sources or {}).items():
         if source is not None and source not in BUILTIN_DATA and same_file(target, Path(source)):
@@ -149,8 +151,12 @@ def _check_replaceable(path: Path, status: os.stat_result, force: bool, kind: st
 
 
 def _file_type(mode: int) -> str:
-    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "a special file"

@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
             "columns as they are, pass --unscaled"
         )
     if preprocessing is not None and args.unscaled:
-        raise CLIError(f"--unscaled is for models without preprocessing; {args.model} has its own column names and scaling")
+        raise CLIError(
+            f"--unscaled is for models without preprocessing; {args.model} has its own column names and scaling"
+        )
     names, values = _read_inputs(args, preprocessing)
     if preprocessing is None:
         X = _inputs_as_they_are(args, N, names, values)
@@ -97,7 +99,9 @@ def _read_inputs(args: argparse.Namespace, preprocessing: Preprocessing | None) 
         ) from None
 
 
-def _named_inputs(args: argparse.Namespace, preprocessing: Preprocessing, names: tuple[str, ...], values: np.ndarray) -> np.ndarray:
+def _named_inputs(
+    args: argparse.Namespace, preprocessing: Preprocessing, names: tuple[str, ...], values: np.ndarray
+) -> np.ndarray:
     """The model's input columns, picked from the data by name."""
     missing = [name for name in preprocessing.input_names if name not in names]
     if missing:
@@ -108,7 +112,9 @@ def _named_inputs(args: argparse.Namespace, preprocessing: Preprocessing, names:
     return values[:, [names.index(name) for name in preprocessing.input_names]]
 
 
-def _inputs_as_they_are(args: argparse.Namespace, N: NeuralNetwork, names: tuple[str, ...], values: np.ndarray) -> np.ndarray:
+def _inputs_as_they_are(
+    args: argparse.Namespace, N: NeuralNetwork, names: tuple[str, ...], values: np.ndarray
+) -> np.ndarray:
     """All columns as inputs, for a model without preprocessing, with --unscaled (they must fit exactly)."""
     if values.shape[1] != N.input_layer_size:
         raise CLIError(

@@ -72,10 +72,15 @@ def register(subparsers: Any) -> None:
         "--test", type=parse_path, metavar="PATH.csv", help="a test set: a CSV file with the same columns"
     )
     parser.add_argument(
-        "--save", type=parse_path, metavar="MODEL.npz", help="write the trained model here (its folder is created if missing)"
+        "--save",
+        type=parse_path,
+        metavar="MODEL.npz",
+        help="write the trained model here (its folder is created if missing)",
     )
     parser.add_argument(
-        "--force", action="store_true", help="overwrite an existing --save file (only ever a model file; never --data or --test)"
+        "--force",
+        action="store_true",
+        help="overwrite an existing --save file (only ever a model file; never --data or --test)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not report every iteration")
     parser.set_defaults(run=run)
@@ -115,7 +120,9 @@ def _check_save_paths(args: argparse.Namespace) -> None:
     It must be writable, replace nothing without ``--force`` and, with it, only a
     model file; never the ``--data`` or ``--test`` file.
     """
-    check_new_file(args.save, args.force, kind="model", option="--save", sources={"--data": args.data, "--test": args.test})
+    check_new_file(
+        args.save, args.force, kind="model", option="--save", sources={"--data": args.data, "--test": args.test}
+    )
 
 
 def _training_and_test(args: argparse.Namespace) -> tuple[Dataset, Dataset | None]:
@@ -214,4 +221,3 @@ def _save(args: argparse.Namespace, N: NeuralNetwork, preprocessing: Preprocessi
             raise CLIError(f"cannot write {model}: {error.strerror or error}") from None
         except ValueError as error:  # NaN weights, or the file became a link or device since the check
             raise CLIError(f"cannot write {model}: {error}") from None
-

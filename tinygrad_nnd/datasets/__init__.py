@@ -268,9 +268,7 @@ def _as_int_labels(labels: ArrayLike) -> np.ndarray:
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise ValueError(f"labels must be 1-D (or an (n, 1) column), got shape {arr.shape}")
-    if arr.dtype == np.bool_ or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
+    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise ValueError(f"labels must be integers, got dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr) & (arr == np.floor(arr))):
         bad = arr[~(np.isfinite(arr) & (arr == np.floor(arr)))]
@@ -325,10 +323,7 @@ def one_hot(labels: ArrayLike, n_classes: int | None = None) -> np.ndarray:
         if k < 0:
             raise ValueError(f"n_classes must be non-negative, got {k}")
         if arr.size and arr.max() >= k:
-            raise ValueError(
-                f"label {int(arr.max())} is out of range for n_classes={k} "
-                f"(labels must be in 0..{k - 1})"
-            )
+            raise ValueError(f"label {int(arr.max())} is out of range for n_classes={k} (labels must be in 0..{k - 1})")
     out = np.zeros((arr.size, k), dtype=np.float64)
     out[np.arange(arr.size), arr] = 1.0
     return out

@@ -333,7 +333,8 @@ def build(
     buffers, plan = _plan_buffers(b, statements, outputs, arguments)
     dtypes = [None] + [x.data.dtype for x in wrt] if gradient else [None]
     returns = [
-        _returned(b, statements, name, value_as_float and i == 0, dtype) for i, (name, dtype) in enumerate(zip(outputs, dtypes))
+        _returned(b, statements, name, value_as_float and i == 0, dtype)
+        for i, (name, dtype) in enumerate(zip(outputs, dtypes))
     ]
     header = f"def program({', '.join(arguments + ['_buffers'])}):"
     unpack = [f"    {', '.join(f'_b{i}' for i in range(len(buffers)))}, = _buffers"] if buffers else []
@@ -365,7 +366,9 @@ def _input_fields(inputs: Sequence[str]) -> dict[str, str]:
     return {**dict(zip(("a", "b"), inputs)), **{f"in_{i}": name for i, name in enumerate(inputs)}}
 
 
-def _templates(op: Op, shapes: tuple[tuple[int, ...], ...], out_shape: tuple[int, ...]) -> tuple[str, tuple[str, ...], dict]:
+def _templates(
+    op: Op, shapes: tuple[tuple[int, ...], ...], out_shape: tuple[int, ...]
+) -> tuple[str, tuple[str, ...], dict]:
     forward, backward, params = op.code(shapes, out_shape)
     if forward is None or backward is None:
         raise CompileError(

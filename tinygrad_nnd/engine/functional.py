@@ -73,7 +73,6 @@ def gradients(
     return result
 
 
-
 # ---------------------------------------------------------------- arguments to differentiate
 
 ArgNums = int | tuple[int, ...]

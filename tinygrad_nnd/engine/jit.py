@@ -156,7 +156,9 @@ class Jitted:
         for position, tensors, paths in zip(wrt.positions, wrt.leaves, wrt.paths):
             for t, path in zip(tensors, paths):  # a leaf is named after its argument and its place in the tree
                 suffix = re.sub(r"\W+", "_", path).strip("_")
-                t.name = "_".join(filter(None, [names[position] or ("x" if position == 0 else f"arg_{position}"), suffix]))
+                t.name = "_".join(
+                    filter(None, [names[position] or ("x" if position == 0 else f"arg_{position}"), suffix])
+                )
         vs = [Tensor(np.zeros_like(t.data), name=f"v_{t.name}" if len(wrt.tensors) > 1 else "v") for t in wrt.tensors]
         data: list[Tensor] = list(vs) if kind == "hvp" else []
         for i, a in enumerate(args):

@@ -304,8 +304,7 @@ class Pow(Op):
         p = self.exponent
         if not float(p).is_integer() and (a < 0).any():
             raise ValueError(
-                f"pow: a negative base to the non-integer power {p} is not a real number "
-                f"(smallest base {a.min()})"
+                f"pow: a negative base to the non-integer power {p} is not a real number (smallest base {a.min()})"
             )
         return a**p
 
@@ -587,7 +586,9 @@ class Transpose(Op):
     def code(self, input_shapes, out_shape):
         forward, backward, values = super().code(input_shapes, out_shape)
         ndim = len(input_shapes[0])
-        values["inverse"] = None if self.axes is None else tuple(int(i) for i in np.argsort([x % ndim for x in self.axes]))
+        values["inverse"] = (
+            None if self.axes is None else tuple(int(i) for i in np.argsort([x % ndim for x in self.axes]))
+        )
         return forward, backward, values
 
     def backward(self, g, out, a):

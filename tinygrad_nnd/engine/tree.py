@@ -245,7 +245,9 @@ def ravel_pytree(tree: Any) -> tuple[np.ndarray, Callable[[Any], Any]]:
     def unravel(vector: Any) -> Any:
         vector = np.asarray(as_array(vector, "unravel"), dtype=np.float64)
         if vector.shape != (total,):
-            raise ValueError(f"unravel: expected a vector of {total} numbers for the tree {treedef}, got shape {vector.shape}")
+            raise ValueError(
+                f"unravel: expected a vector of {total} numbers for the tree {treedef}, got shape {vector.shape}"
+            )
         pieces, start = [], 0
         for shape, size in zip(shapes, sizes):
             pieces.append(vector[start : start + size].reshape(shape).copy())

@@ -6,6 +6,15 @@ from .network import NeuralNetwork
 from .trainer import GRADIENT_METHODS, HESSP_METHODS, Trainer, TrainingMemoryError
 
 __all__ = [
-    "GRADIENT_METHODS", "HESSP_METHODS", "NORM_RATIO_LIMIT", "GradientCheck", "NeuralNetwork", "Trainer", "TrainingMemoryError",
-    "compute_numerical_gradient", "sigmoid", "sigmoid_prime", "test_gradient",
+    "GRADIENT_METHODS",
+    "HESSP_METHODS",
+    "NORM_RATIO_LIMIT",
+    "GradientCheck",
+    "NeuralNetwork",
+    "Trainer",
+    "TrainingMemoryError",
+    "compute_numerical_gradient",
+    "sigmoid",
+    "sigmoid_prime",
+    "test_gradient",
 ]

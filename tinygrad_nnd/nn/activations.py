@@ -62,4 +62,3 @@ def sigmoid_prime(z: Any) -> Any:
 
 
 __all__ = ["sigmoid", "sigmoid_prime"]
-

@@ -217,7 +217,9 @@ def brute_force_cost(
     if isinstance(weight_index, bool) or not isinstance(weight_index, Integral):
         raise TypeError(f"weight_index must be an integer, got {weight_index!r}")
     if not 0 <= weight_index < n_params:
-        raise ValueError(f"weight_index must be in [0, {n_params}) for a network of {n_params} weights, got {weight_index}")
+        raise ValueError(
+            f"weight_index must be in [0, {n_params}) for a network of {n_params} weights, got {weight_index}"
+        )
     weight_index = int(weight_index)
     try:
         low, high = (float(b) for b in bounds)

@@ -150,9 +150,7 @@ def three_way_gradient_check(N: NeuralNetwork, X: Any, y: Any) -> list[GradientC
         "numerical": compute_numerical_gradient(N, X, y),
     }
     pairs = [("autodiff", "numerical"), ("hand-written", "numerical"), ("autodiff", "hand-written")]
-    return [
-        compare_gradients(a, gradients[a], b, gradients[b], J if "numerical" in (a, b) else None) for a, b in pairs
-    ]
+    return [compare_gradients(a, gradients[a], b, gradients[b], J if "numerical" in (a, b) else None) for a, b in pairs]
 
 
 def verdict(checks: Sequence[GradientCheck]) -> str:
@@ -207,7 +205,9 @@ def test_gradient(N: NeuralNetwork, X: Any, y: Any, verbose: bool = True) -> Gra
     (True, True)
     """
     J = N.cost_function(X, y)
-    check = compare_gradients("autodiff", N.compute_gradients(X, y), "numerical", compute_numerical_gradient(N, X, y), J)
+    check = compare_gradients(
+        "autodiff", N.compute_gradients(X, y), "numerical", compute_numerical_gradient(N, X, y), J
+    )
     if verbose:
         print(verdict([check]))
     return check

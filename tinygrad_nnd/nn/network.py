@@ -185,7 +185,9 @@ class NeuralNetwork:
     def weights(self, weights: Sequence[np.ndarray]) -> None:
         shapes = self._weight_shapes()
         if len(weights) != len(shapes):
-            raise ValueError(f"weights: expected {len(shapes)} matrices for layers {self.layer_sizes}, got {len(weights)}")
+            raise ValueError(
+                f"weights: expected {len(shapes)} matrices for layers {self.layer_sizes}, got {len(weights)}"
+            )
         for l, (W, shape) in enumerate(zip(weights, shapes), start=1):
             W = np.array(W, dtype=np.float64)  # a copy: the caller's array stays theirs
             if W.shape != shape:
@@ -201,7 +203,9 @@ class NeuralNetwork:
     def biases(self, biases: Sequence[np.ndarray]) -> None:
         shapes = [(n,) for n in self.layer_sizes[1:]] if self.bias else []
         if len(biases) != len(shapes):
-            raise ValueError(f"biases: expected {len(shapes)} vectors for layers {self.layer_sizes} (bias={self.bias}), got {len(biases)}")
+            raise ValueError(
+                f"biases: expected {len(shapes)} vectors for layers {self.layer_sizes} (bias={self.bias}), got {len(biases)}"
+            )
         for l, (b, shape) in enumerate(zip(biases, shapes), start=1):
             b = np.array(b, dtype=np.float64)  # a copy: the caller's array stays theirs
             if b.shape != shape:
@@ -410,7 +414,17 @@ class NeuralNetwork:
 
     def _compiled_cost(self, X: np.ndarray, y: np.ndarray) -> Program:
         """The compiled cost and gradient for data of these shapes and dtypes (traced on first use)."""
-        key = (self.layer_sizes, self.Lambda, self.mean_cost, self.bias, self.output, X.shape, X.dtype, y.shape, y.dtype)
+        key = (
+            self.layer_sizes,
+            self.Lambda,
+            self.mean_cost,
+            self.bias,
+            self.output,
+            X.shape,
+            X.dtype,
+            y.shape,
+            y.dtype,
+        )
         cached = getattr(self, "_program", None)  # (key, program), replaced as one: safe for threads
         if cached is not None and cached[0] == key:
             return cached[1]

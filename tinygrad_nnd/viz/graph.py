@@ -204,7 +204,9 @@ def format_graph(root: Tensor) -> str:
     for k, node in enumerate(nodes):
         label = _given_label(node) or ""  # the id column already identifies the others
         inputs = ", ".join(f"%{ids[id(p)]}" for p in node.parents) or "-"
-        rows.append([f"%{k}", label, _kind(node), inputs, _shape_text(node.shape), "yes" if node.requires_grad else "no"])
+        rows.append(
+            [f"%{k}", label, _kind(node), inputs, _shape_text(node.shape), "yes" if node.requires_grad else "no"]
+        )
     return format_table(rows)
 
 
@@ -259,13 +261,21 @@ def format_tree(root: Tensor, max_depth: int = 60) -> str:
             continue
         lines.append(f"{prefix}{label} = {node.op.describe()}  {shape}")
         if depth >= max_depth:
-            lines.append(f"{child_prefix}`-- ... ({len(node.parents)} input(s) not shown: deeper than max_depth={max_depth})")
+            lines.append(
+                f"{child_prefix}`-- ... ({len(node.parents)} input(s) not shown: deeper than max_depth={max_depth})"
+            )
             continue
         children = []
         for i, parent in enumerate(node.parents):
             last = i == len(node.parents) - 1
-            children.append((parent, child_prefix + ("`-- " if last else "|-- "),
-                             child_prefix + ("    " if last else "|   "), depth + 1))
+            children.append(
+                (
+                    parent,
+                    child_prefix + ("`-- " if last else "|-- "),
+                    child_prefix + ("    " if last else "|   "),
+                    depth + 1,
+                )
+            )
         stack.extend(reversed(children))  # first input is drawn first
     return "\n".join(lines)
 
@@ -395,8 +405,11 @@ def summarize_array(a: Any, precision: int = 4, max_elements: int = 20) -> str:
     return f"{a.size} values: min {a.min():{g}}, mean {a.mean():{g}}, max {a.max():{g}}"
 
 
-def _details_label(label: str, node: Tensor, values: bool, grad: np.ndarray | None, precision: int, max_elements: int) -> str:
+def _details_label(
+    label: str, node: Tensor, values: bool, grad: np.ndarray | None, precision: int, max_elements: int
+) -> str:
     """A Graphviz HTML-like label: the name and shape on top, then the value and the gradient."""
+
     def rows(head: str, a: Any, color: str) -> str:
         text = summarize_array(a, precision, max_elements)
         # Spaces as &#160;: Graphviz would drop the ones that align the rows of a matrix.
@@ -480,7 +493,9 @@ def dot_image(dot_text: str, format: str = "svg") -> bytes:
 def _run_dot(dot_text: str, format: str, extra_args: list[str], what: str) -> bytes:
     """Run ``dot -T<format> *extra_args`` on ``dot_text``; its standard output, or a RuntimeError."""
     if not re.fullmatch(r"[A-Za-z0-9_:]+", format):
-        raise ValueError(f"{what.split(':')[0]}: {format!r} is not a Graphviz output format name (e.g. 'svg', 'png', 'pdf')")
+        raise ValueError(
+            f"{what.split(':')[0]}: {format!r} is not a Graphviz output format name (e.g. 'svg', 'png', 'pdf')"
+        )
     dot = shutil.which("dot")
     if dot is None:
         raise RuntimeError(f"{what}: {_GRAPHVIZ_HELP}")

@@ -199,8 +199,7 @@ def explain_network(N: NeuralNetwork, X: Any, y: Any) -> NetworkExplanation:
     by_hand = scratch_copy(N)  # it keeps the delta_l that cost_function_prime computes
     dJdW = by_hand.cost_function_prime(X, y)
     weight_checks = [
-        _compare(f"dJ/dW_{l}", trace.gradient_of(f"W_{l}"), f"dJdW_{l}", g)
-        for l, g in enumerate(dJdW, start=1)
+        _compare(f"dJ/dW_{l}", trace.gradient_of(f"W_{l}"), f"dJdW_{l}", g) for l, g in enumerate(dJdW, start=1)
     ]
     delta_checks = [
         _compare(f"dJ/dz_{l}", trace.gradient_of(f"z_{l}"), f"delta_{l}", getattr(by_hand, f"delta_{l}"))

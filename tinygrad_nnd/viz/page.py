@@ -147,11 +147,13 @@ def _step_section(
     g_name = series.get(step.label, d_in)
     header = f"step {step.index}: {step.label} = {step.op_name}({', '.join(step.input_labels)})"
     if step.op != step.op_name:
-        header += f" with {step.op[len(step.op_name):].strip('()')}"
+        header += f" with {step.op[len(step.op_name) :].strip('()')}"
     incoming = f"{d_in} = {series[step.label]}" if step.label in series else d_in
     terms = rule_terms(node.op, step.input_labels, step.label, g=g_name)
     outputs = []
-    for i, (parent, label, need, g) in enumerate(zip(node.parents, step.input_labels, step.input_requires_grad, step.input_grads)):
+    for i, (parent, label, need, g) in enumerate(
+        zip(node.parents, step.input_labels, step.input_requires_grad, step.input_grads)
+    ):
         if not need or g is None:
             continue
         # The series' name belongs to the whole gradient of the input: only where this op is
@@ -184,12 +186,14 @@ def _step_section(
         f'<h3>gradient in: <span class="grad-in-name">{e(incoming)}</span></h3>\n'
         f'<pre class="grad-in">{e(_array(step.grad_in, precision))}</pre>\n'
         f'<h3>rule <span class="note">(g is the gradient in, {e(g_name)})</span></h3>\n<p class="rule">{e(step.rule)}</p>\n'
-        f'<h3>passed to the inputs</h3>\n{"".join(outputs)}\n'
+        f"<h3>passed to the inputs</h3>\n{''.join(outputs)}\n"
         "</section>"
     )
 
 
-def _page(explanation: NetworkExplanation, nodes: list[Tensor], labels: dict[int, str], svg: str, precision: int) -> str:
+def _page(
+    explanation: NetworkExplanation, nodes: list[Tensor], labels: dict[int, str], svg: str, precision: int
+) -> str:
     e = html.escape
     trace = explanation.trace
     ids = {id(node): k for k, node in enumerate(nodes)}
@@ -202,10 +206,11 @@ def _page(explanation: NetworkExplanation, nodes: list[Tensor], labels: dict[int
         for step in trace.steps
     ]
     step_list = "".join(
-        f'<li><a href="#step-{s.index}" data-index="{s.index}">{e(s.label)} = {e(s.op_name)}</a></li>' for s in trace.steps
+        f'<li><a href="#step-{s.index}" data-index="{s.index}">{e(s.label)} = {e(s.op_name)}</a></li>'
+        for s in trace.steps
     )
     leaf_rows = "".join(
-        f'<tr><th>d{e(root)}/d{e(label)}{" = " + e(series[label]) if label in series else ""}</th>'
+        f"<tr><th>d{e(root)}/d{e(label)}{' = ' + e(series[label]) if label in series else ''}</th>"
         f"<td><pre>{e(_array(g, precision))}</pre></td></tr>"
         for label, g in trace.grads.items()
     )

@@ -84,7 +84,8 @@ def layered_svg(root: Tensor) -> str:
         row[name] = filled[column[name]]
         filled[column[name]] += 1
     center = {
-        name: (left[column[name]] + column_width[column[name]] / 2, _MARGIN + _ROW / 2 + _ROW * row[name]) for name in order
+        name: (left[column[name]] + column_width[column[name]] / 2, _MARGIN + _ROW / 2 + _ROW * row[name])
+        for name in order
     }
 
     parts: list[str] = []
@@ -111,7 +112,12 @@ def layered_svg(root: Tensor) -> str:
 
 
 def _part(
-    name: str, shape: str, center: dict[str, tuple[float, float]], width: dict[str, float], text: dict[str, list[str]], fill: str
+    name: str,
+    shape: str,
+    center: dict[str, tuple[float, float]],
+    width: dict[str, float],
+    text: dict[str, list[str]],
+    fill: str,
 ) -> str:
     """A tensor's box or an op's ellipse, with its title and text."""
     x, y = center[name]
@@ -125,7 +131,8 @@ def _part(
         outline = f'<ellipse fill="{fill}" stroke="black" cx="{x:.1f}" cy="{y:.1f}" rx="{w / 2:.1f}" ry="15"/>'
     first = y + 4 - 7 * (len(lines) - 1)
     words = "".join(
-        f'<text text-anchor="middle" x="{x:.1f}" y="{first + 14 * i:.1f}">{html.escape(line)}</text>' for i, line in enumerate(lines)
+        f'<text text-anchor="middle" x="{x:.1f}" y="{first + 14 * i:.1f}">{html.escape(line)}</text>'
+        for i, line in enumerate(lines)
     )
     return f'<g class="node"><title>{name}</title>{outline}{words}</g>'
 

@@ -200,7 +200,7 @@ class BackwardStep:
         shapes = ", ".join(str(s) for s in self.input_shapes)
         header = f"step {self.index}: {self.label} = {self.op_name}({', '.join(self.input_labels)})"
         if self.op != self.op_name:  # an op with parameters: sum(axis=0, keepdims=False)
-            header += f" with {self.op[len(self.op_name):].strip('()')}"
+            header += f" with {self.op[len(self.op_name) :].strip('()')}"
         lines = [
             f"{header}    shapes {shapes} -> {self.output_shape}",
             _array_text(f"    gradient in  d{root_label}/d{self.label} = ", self.grad_in, precision),
@@ -208,7 +208,9 @@ class BackwardStep:
         if note:
             lines.append(f"      ({note})")
         lines.append(f"    {self.rule}")
-        for label, shape, need, g in zip(self.input_labels, self.input_shapes, self.input_requires_grad, self.input_grads):
+        for label, shape, need, g in zip(
+            self.input_labels, self.input_shapes, self.input_requires_grad, self.input_grads
+        ):
             if not need or g is None:
                 continue
             line = _array_text(f"    to {label} = ", g, precision)
@@ -317,7 +319,9 @@ def trace_backward(root: Tensor, seed: Any = None) -> BackwardTrace:
     sigmoid backward: w gets g * y * (1 - y)
     """
     if not root.requires_grad:
-        raise ValueError("trace_backward: the tensor does not require a gradient, so there is no backward pass to trace")
+        raise ValueError(
+            "trace_backward: the tensor does not require a gradient, so there is no backward pass to trace"
+        )
     seed = np.ones_like(root.data) if seed is None else np.asarray(seed, dtype=root.data.dtype)
     if seed.shape != root.shape:
         raise ValueError(f"trace_backward: seed of shape {seed.shape} given for a tensor of shape {root.shape}")
