@@ -79,6 +79,10 @@ class Op:
     #: The forward and backward rules as code templates (see the module docstring).
     forward_code: ClassVar[str | None] = None
     backward_code: ClassVar[tuple[str, ...] | None] = None
+    #: The backward rule in words, one formula per input, for the graph views
+    #: (:func:`tinygrad_nnd.viz.rule_explanation`): ``g`` is the gradient arriving,
+    #: ``{a}``, ``{b}`` the inputs, ``{c}`` the output and ``{p}`` a pow exponent.
+    rule: ClassVar[tuple[str, ...]] = ()
     #: Whether the inputs are broadcast against each other, as NumPy's arithmetic does.
     broadcasts: ClassVar[bool] = False
     needs: tuple[bool, ...]
@@ -157,6 +161,7 @@ class Add(Op):
     """``c = a + b``;  dc/da = 1, dc/db = 1."""
 
     name = "add"
+    rule = ("g", "g")
     n_inputs = 2
     broadcasts = True
     __slots__ = ()
@@ -174,6 +179,7 @@ class Sub(Op):
     """``c = a - b``;  dc/da = 1, dc/db = -1."""
 
     name = "sub"
+    rule = ("g", "-g")
     n_inputs = 2
     broadcasts = True
     __slots__ = ()
@@ -191,6 +197,7 @@ class Mul(Op):
     """``c = a * b``;  dc/da = b, dc/db = a."""
 
     name = "mul"
+    rule = ("g * {b}", "g * {a}")
     n_inputs = 2
     broadcasts = True
     __slots__ = ()
@@ -208,6 +215,7 @@ class Div(Op):
     """``c = a / b``;  dc/da = 1/b, dc/db = -a/b**2 = -c/b."""
 
     name = "div"
+    rule = ("g / {b}", "-g * {c} / {b}")
     n_inputs = 2
     broadcasts = True
     __slots__ = ()
@@ -229,6 +237,7 @@ class MatMul(Op):
     """
 
     name = "dot"
+    rule = ("g @ {b}.T", "{a}.T @ g")
     n_inputs = 2
     __slots__ = ()
     forward_code = "{a} @ {b}"
@@ -278,6 +287,7 @@ class Neg(Op):
     """``c = -a``;  dc/da = -1."""
 
     name = "neg"
+    rule = ("-g",)
     __slots__ = ()
     forward_code = "-{a}"
     backward_code = ("-{g}",)
@@ -293,6 +303,7 @@ class Pow(Op):
     """``c = a ** p`` for a constant scalar ``p``;  dc/da = p * a**(p - 1)."""
 
     name = "pow"
+    rule = ("g * {p} * {a}**({p} - 1)",)
     __slots__ = ("exponent",)
     forward_code = "{a} ** {exponent}"
     backward_code = ("{g} * ({exponent} * {a} ** ({exponent} - 1))",)
@@ -323,6 +334,7 @@ class Square(Op):
     """``c = a ** 2``;  dc/da = 2a."""
 
     name = "square"
+    rule = ("g * 2 * {a}",)
     __slots__ = ()
     forward_code = "{a} * {a}"
     backward_code = ("{g} * (2.0 * {a})",)
@@ -338,6 +350,7 @@ class Exp(Op):
     """``c = e ** a``;  dc/da = e ** a = c."""
 
     name = "exp"
+    rule = ("g * {c}",)
     __slots__ = ()
     forward_code = "np.exp({a})"
     backward_code = ("{g} * {out}",)
@@ -353,6 +366,7 @@ class Log(Op):
     """Natural logarithm ``c = ln(a)``;  dc/da = 1/a. Refuses negative inputs."""
 
     name = "log"
+    rule = ("g / {a}",)
     __slots__ = ()
     forward_code = "np.log({a})"
     backward_code = ("{g} / {a}",)
@@ -371,6 +385,7 @@ class Tanh(Op):
     """``c = tanh(a)``;  dc/da = 1 - tanh(a)**2 = 1 - c**2."""
 
     name = "tanh"
+    rule = ("g * (1 - {c}**2)",)
     __slots__ = ()
     forward_code = "np.tanh({a})"
     backward_code = ("{g} * (1.0 - {out} * {out})",)
@@ -393,6 +408,7 @@ class Sigmoid(Op):
     """
 
     name = "sigmoid"
+    rule = ("g * {c} * (1 - {c})",)
     __slots__ = ()
     forward_code = "expit({a})"
     backward_code = ("{g} * {out} * (1.0 - {out})",)
@@ -417,6 +433,7 @@ class Relu(Op):
     """
 
     name = "relu"
+    rule = ("g where {a} > 0, else 0",)
     __slots__ = ()
     forward_code = "np.maximum({a}, 0.0)"
     backward_code = ("{g} * ({out} > 0)",)
@@ -438,6 +455,7 @@ class Step(Op):
     """Heaviside step ``c = 1 where a > 0, else 0`` (relu's derivative);  dc/da = 0."""
 
     name = "step"
+    rule = ("0 (the step is flat wherever it has a slope)",)
     __slots__ = ()
     forward_code = "np.greater({a}, 0).astype({a}.dtype)"
     backward_code = ("{g} * 0.0",)
@@ -481,6 +499,7 @@ class Sum(Op):
     """``c = sum(a, axis)``;  each summed element gets the gradient of its sum."""
 
     name = "sum"
+    rule = ("g copied to every summed element",)
     __slots__ = ("axis", "keepdims")
     forward_code = "np.add.reduce({a}, axis={axis}, keepdims={keepdims})"
     backward_code = ("np.broadcast_to({g}.reshape({kept_shape}), {a_shape})",)
@@ -506,6 +525,7 @@ class Mean(Sum):
     """``c = mean(a, axis) = sum(a, axis) / n``;  each of the ``n`` averaged elements gets ``g / n``."""
 
     name = "mean"
+    rule = ("g / n copied to each of the n averaged elements",)
     __slots__ = ()
     forward_code = "np.mean({a}, axis={axis}, keepdims={keepdims})"
     backward_code = ("np.broadcast_to({g}.reshape({kept_shape}), {a_shape}) / {n}",)
@@ -532,6 +552,7 @@ class BroadcastTo(Op):
     """``c = broadcast_to(a, shape)``; the gradient is summed back by :func:`unbroadcast`."""
 
     name = "broadcast_to"
+    rule = ("g, summed back over the broadcast axes",)
     __slots__ = ("shape",)
     forward_code = "np.broadcast_to({a}, {shape})"
     backward_code = ("{g}",)
@@ -550,6 +571,7 @@ class Reshape(Op):
     """``c = a.reshape(shape)``;  the gradient is reshaped back."""
 
     name = "reshape"
+    rule = ("g reshaped back to {a}'s shape",)
     __slots__ = ("shape",)
     forward_code = "{a}.reshape({shape})"
     backward_code = ("{g}.reshape({a_shape})",)
@@ -573,6 +595,7 @@ class Transpose(Op):
     """``c = a.transpose(axes)`` (reversed axes by default);  the gradient is transposed back."""
 
     name = "transpose"
+    rule = ("g transposed back",)
     __slots__ = ("axes",)
     forward_code = "np.transpose({a}, {axes})"
     backward_code = ("{g}.transpose({inverse})",)
@@ -607,6 +630,7 @@ class GetItem(Op):
     """
 
     name = "getitem"
+    rule = ("g put at the index into zeros of {a}'s shape",)
     __slots__ = ("index",)
     forward_code = "{a}[{index}]"
     backward_code = ("scatter_add({g}, {index}, {a_shape})",)
@@ -648,6 +672,7 @@ class ScatterAdd(Op):
     """``c = zeros(shape); c[index] += a``: the adjoint of :class:`GetItem`, whose gradient is ``g[index]``."""
 
     name = "scatter_add"
+    rule = ("g[index]",)
     __slots__ = ("index", "shape")
     forward_code = "scatter_add({a}, {index}, {shape})"
     backward_code = ("{g}[{index}]",)
@@ -691,6 +716,7 @@ class Maximum(Op):
     """
 
     name = "maximum"
+    rule = ("g where {a} > {b}, g / 2 at a tie, else 0", "g where {b} > {a}, g / 2 at a tie, else 0")
     n_inputs = 2
     broadcasts = True
     saves_output = False
@@ -724,6 +750,7 @@ class Minimum(Maximum):
     """``c = minimum(a, b)`` elementwise;  dc/da = 1 where a < b, 0 where a > b, 1/2 at a tie."""
 
     name = "minimum"
+    rule = ("g where {a} < {b}, g / 2 at a tie, else 0", "g where {b} < {a}, g / 2 at a tie, else 0")
     __slots__ = ()
     forward_code = "np.minimum({a}, {b})"
     backward_code = (
@@ -745,6 +772,7 @@ class Where(Op):
     """
 
     name = "where"
+    rule = ("g where the condition holds, else 0", "g where the condition fails, else 0")
     n_inputs = 2
     saves_inputs = False
     saves_output = False
@@ -774,6 +802,7 @@ class Abs(Op):
     """``c = |a|``;  dc/da = sign(a) (0 at a = 0, as JAX and PyTorch have it)."""
 
     name = "abs"
+    rule = ("g * sign({a})",)
     saves_output = False
     __slots__ = ()
     forward_code = "np.abs({a})"
@@ -795,6 +824,7 @@ class Sqrt(Op):
     """
 
     name = "sqrt"
+    rule = ("g / (2 * {c})",)
     saves_inputs = False
     __slots__ = ()
     forward_code = "np.sqrt({a})"
@@ -819,6 +849,7 @@ class Clip(Op):
     """
 
     name = "clip"
+    rule = ("g where {a} is within the bounds, else 0",)
     saves_output = False
     __slots__ = ("a_min", "a_max")
     forward_code = "np.clip({a}, {low}, {high})"
@@ -859,6 +890,7 @@ class Concatenate(Op):
     """
 
     name = "concatenate"
+    rule = ("the slice of g along the axis where this input sits",)
     n_inputs = None  # type: ignore[assignment]  # any number
     saves_output = False
     __slots__ = ("axis",)
@@ -896,6 +928,7 @@ class Stack(Concatenate):
     """``c = stack([a_1, a_2, ...], axis)`` along a new axis;  input i gets g at index i of that axis."""
 
     name = "stack"
+    rule = ("g at this input's index along the new axis",)
     __slots__ = ()
     _forward_function = "np.stack"
 
@@ -911,6 +944,7 @@ class ExpandDims(Op):
     """``c = expand_dims(a, axis)``: a new axis of length 1;  the gradient is reshaped back."""
 
     name = "expand_dims"
+    rule = ("g reshaped back to {a}'s shape",)
     saves_output = False
     __slots__ = ("axis",)
     forward_code = "np.expand_dims({a}, {axis})"
@@ -935,6 +969,7 @@ class Squeeze(ExpandDims):
     """``c = squeeze(a, axis)``: axes of length 1 removed (all of them for None);  the gradient is reshaped back."""
 
     name = "squeeze"
+    rule = ("g reshaped back to {a}'s shape",)
     __slots__ = ()
     forward_code = "np.squeeze({a}, {axis})"
 
@@ -954,6 +989,7 @@ class Max(Sum):
     """
 
     name = "max"
+    rule = ("g to the maximal elements of {a}, split evenly between ties",)
     saves_output = True
     __slots__ = ()
     forward_code = "np.max({a}, axis={axis}, keepdims={keepdims})"
@@ -980,6 +1016,7 @@ class Min(Max):
     """``c = min(a, axis)``;  the gradient goes to the minimal elements, split evenly between ties."""
 
     name = "min"
+    rule = ("g to the minimal elements of {a}, split evenly between ties",)
     __slots__ = ()
     forward_code = "np.min({a}, axis={axis}, keepdims={keepdims})"
 
@@ -1029,6 +1066,7 @@ class LogSumExp(Sum):
     """
 
     name = "logsumexp"
+    rule = ("g * exp({a} - {c})",)
     saves_output = True
     __slots__ = ()
     forward_code = "logsumexp_forward({a}, {axis}, {keepdims})"
@@ -1050,6 +1088,7 @@ class Softmax(Op):
     """
 
     name = "softmax"
+    rule = ("{c} * (g - sum(g * {c}, axis))",)
     saves_inputs = False
     __slots__ = ("axis",)
     forward_code = "softmax_forward({a}, {axis})"
@@ -1073,6 +1112,7 @@ class LogSoftmax(Softmax):
     """
 
     name = "log_softmax"
+    rule = ("g - exp({c}) * sum(g, axis)",)
     __slots__ = ()
     forward_code = "log_softmax_forward({a}, {axis})"
     backward_code = ("{g} - np.exp({out}) * {g}.sum(axis={axis}, keepdims=True)",)
@@ -1099,6 +1139,7 @@ class SoftmaxCrossEntropy(Op):
     """
 
     name = "softmax_cross_entropy"
+    rule = ("g * (softmax({a}) * sum({b}, axis) - {b})", "-g * log_softmax({a})")
     n_inputs = 2
     saves_output = False
     __slots__ = ("axis",)

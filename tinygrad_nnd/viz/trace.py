@@ -45,33 +45,6 @@ __all__ = [
     "trace_backward",
 ]
 
-# What each backward rule sends to each of its inputs, written with the labels of
-# the graph: {a}, {b} are the inputs, {c} the op's output, {p} a pow exponent.
-# These restate the rules of tinygrad_nnd/engine/ops.py in words; an op missing here
-# is explained by the first line of its class docstring instead.
-_RULES: dict[str, tuple[str, ...]] = {
-    "add": ("g", "g"),
-    "sub": ("g", "-g"),
-    "mul": ("g * {b}", "g * {a}"),
-    "div": ("g / {b}", "-g * {c} / {b}"),
-    "dot": ("g @ {b}.T", "{a}.T @ g"),
-    "neg": ("-g",),
-    "pow": ("g * {p} * {a}**({p} - 1)",),
-    "square": ("g * 2 * {a}",),
-    "exp": ("g * {c}",),
-    "log": ("g / {a}",),
-    "tanh": ("g * (1 - {c}**2)",),
-    "sigmoid": ("g * {c} * (1 - {c})",),
-    "relu": ("g where {a} > 0, else 0",),
-    "sum": ("g copied to every summed element",),
-    "mean": ("g / n copied to each of the n averaged elements",),
-    "broadcast_to": ("g, summed back over the broadcast axes",),
-    "reshape": ("g reshaped back to {a}'s shape",),
-    "transpose": ("g transposed back",),
-    "getitem": ("g put at the index into zeros of {a}'s shape",),
-    "scatter_add": ("g[index]",),
-}
-
 
 def rule_explanation(op: Op, input_labels: tuple[str, ...], output_label: str, needs: tuple[bool, ...]) -> str:
     """One line saying what ``op``'s backward rule passes to each input that needs a gradient.
@@ -136,8 +109,10 @@ def rule_terms(op: Op, input_labels: tuple[str, ...], output_label: str, g: str 
     >>> rule_terms(MatMul(), ("a_2", "W_2"), "z_3", g="delta_3")
     ('delta_3 @ W_2.T', 'a_2.T @ delta_3')
     """
-    templates = _RULES.get(op.name)
-    if templates is None or len(templates) != len(input_labels):
+    templates = op.rule  # written beside the op's backward, in ops.py
+    if op.n_inputs is None and len(templates) == 1:  # any number of inputs (concatenate): one formula for each
+        templates = templates * len(input_labels)
+    if len(templates) != len(input_labels):
         return None
     names = dict(zip("ab", input_labels), c=output_label, p=f"{getattr(op, 'exponent', '')}", g=g)
     # The templates write the incoming gradient as the word g.

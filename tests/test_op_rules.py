@@ -1,0 +1,42 @@
+"""Every op in the registry carries, beside its forward and backward, its rule in words and its code templates."""
+
+import string
+
+import pytest
+
+from tinygrad_nnd import OPS, Op
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_states_its_backward_rule_for_each_input(name: str) -> None:
+    """``rule`` has one formula per input (one for all of them where any number is taken), each
+    mentioning the gradient arriving (``g``) or saying it is zero."""
+    cls = OPS[name]
+    expected = 1 if cls.n_inputs is None else cls.n_inputs
+    assert len(cls.rule) == expected, f"{cls.__name__}.rule needs one formula per input"
+    assert all("g" in formula or formula.startswith("0") for formula in cls.rule)
+    # rule_terms fills in only these labels: any other field would raise when the graph views print it
+    fields = {
+        field for formula in cls.rule for _, field, _, _ in string.Formatter().parse(formula) if field is not None
+    }
+    assert fields <= {"a", "b", "c", "p"}, f"{cls.__name__}.rule uses {sorted(fields)}"
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_has_code_templates_for_the_compiler(name: str) -> None:
+    """``forward_code`` and ``backward_code`` (or an own ``code``) let jit compile a graph of this op."""
+    cls = OPS[name]
+    has_templates = cls.forward_code is not None and cls.backward_code is not None
+    assert has_templates or cls.code is not Op.code, f"{cls.__name__} has no code templates"
+    if cls.backward_code is not None:
+        assert len(cls.backward_code) == cls.n_inputs
+
+
+def test_an_op_of_any_number_of_inputs_states_its_one_rule_for_each() -> None:
+    """concatenate's single formula is given to every input, however many there are."""
+    from tinygrad_nnd.engine.ops import Concatenate
+    from tinygrad_nnd.viz import rule_explanation
+
+    text = rule_explanation(Concatenate(), ("x", "y", "z"), "c", (True, False, True))
+    formula = Concatenate.rule[0]
+    assert text == f"concatenate backward: x gets {formula}; z gets {formula} (y is a constant: no gradient)"
