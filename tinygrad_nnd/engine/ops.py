@@ -719,7 +719,6 @@ class Maximum(Op):
     rule = ("g where {a} > {b}, g / 2 at a tie, else 0", "g where {b} > {a}, g / 2 at a tie, else 0")
     n_inputs = 2
     broadcasts = True
-    saves_output = False
     __slots__ = ()
     forward_code = "np.maximum({a}, {b})"
     backward_code = (
@@ -774,8 +773,6 @@ class Where(Op):
     name = "where"
     rule = ("g where the condition holds, else 0", "g where the condition fails, else 0")
     n_inputs = 2
-    saves_inputs = False
-    saves_output = False
     __slots__ = ("condition",)
     forward_code = "np.where({condition}, {a}, {b})"
     backward_code = ("{g} * {condition}", "{g} * ~{condition}")
@@ -803,7 +800,6 @@ class Abs(Op):
 
     name = "abs"
     rule = ("g * sign({a})",)
-    saves_output = False
     __slots__ = ()
     forward_code = "np.abs({a})"
     backward_code = ("{g} * np.sign({a})",)
@@ -825,7 +821,6 @@ class Sqrt(Op):
 
     name = "sqrt"
     rule = ("g / (2 * {c})",)
-    saves_inputs = False
     __slots__ = ()
     forward_code = "np.sqrt({a})"
     backward_code = ("{g} / (2.0 * {out})",)
@@ -850,7 +845,6 @@ class Clip(Op):
 
     name = "clip"
     rule = ("g where {a} is within the bounds, else 0",)
-    saves_output = False
     __slots__ = ("a_min", "a_max")
     forward_code = "np.clip({a}, {low}, {high})"
     backward_code = ("{g} * (({a} >= {low}) & ({a} <= {high}))",)
@@ -892,7 +886,6 @@ class Concatenate(Op):
     name = "concatenate"
     rule = ("the slice of g along the axis where this input sits",)
     n_inputs = None  # type: ignore[assignment]  # any number
-    saves_output = False
     __slots__ = ("axis",)
 
     def __init__(self, axis: int = 0):
@@ -945,7 +938,6 @@ class ExpandDims(Op):
 
     name = "expand_dims"
     rule = ("g reshaped back to {a}'s shape",)
-    saves_output = False
     __slots__ = ("axis",)
     forward_code = "np.expand_dims({a}, {axis})"
     backward_code = ("{g}.reshape({a_shape})",)
@@ -990,7 +982,6 @@ class Max(Sum):
 
     name = "max"
     rule = ("g to the maximal elements of {a}, split evenly between ties",)
-    saves_output = True
     __slots__ = ()
     forward_code = "np.max({a}, axis={axis}, keepdims={keepdims})"
     backward_code = (
@@ -1067,7 +1058,6 @@ class LogSumExp(Sum):
 
     name = "logsumexp"
     rule = ("g * exp({a} - {c})",)
-    saves_output = True
     __slots__ = ()
     forward_code = "logsumexp_forward({a}, {axis}, {keepdims})"
     backward_code = ("{g}.reshape({kept_shape}) * np.exp({a} - {out}.reshape({kept_shape}))",)
@@ -1089,7 +1079,6 @@ class Softmax(Op):
 
     name = "softmax"
     rule = ("{c} * (g - sum(g * {c}, axis))",)
-    saves_inputs = False
     __slots__ = ("axis",)
     forward_code = "softmax_forward({a}, {axis})"
     backward_code = ("{out} * ({g} - ({g} * {out}).sum(axis={axis}, keepdims=True))",)
@@ -1141,7 +1130,6 @@ class SoftmaxCrossEntropy(Op):
     name = "softmax_cross_entropy"
     rule = ("g * (softmax({a}) * sum({b}, axis) - {b})", "-g * log_softmax({a})")
     n_inputs = 2
-    saves_output = False
     __slots__ = ("axis",)
     forward_code = "softmax_cross_entropy_forward({a}, {b}, {axis})"
     backward_code = (
