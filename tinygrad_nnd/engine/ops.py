@@ -567,20 +567,14 @@ class BroadcastTo(Op):
         return (g,)
 
 
-class Reshape(Op):
-    """``c = a.reshape(shape)``;  the gradient is reshaped back."""
+class ReshapedBack(Op):
+    """An op that only changes the shape, not the values: its gradient is ``g`` reshaped back to ``a``'s shape.
 
-    name = "reshape"
-    rule = ("g reshaped back to {a}'s shape",)
-    __slots__ = ("shape",)
-    forward_code = "{a}.reshape({shape})"
+    Not an op of its own (it has no ``name``); ``reshape`` and ``expand_dims`` (and so ``squeeze``) share it.
+    """
+
+    __slots__ = ()
     backward_code = ("{g}.reshape({a_shape})",)
-
-    def __init__(self, shape: tuple[int, ...]):
-        self.shape = shape
-
-    def forward(self, a):
-        return a.reshape(self.shape)
 
     def code(self, input_shapes, out_shape):
         forward, backward, values = super().code(input_shapes, out_shape)
@@ -589,6 +583,21 @@ class Reshape(Op):
 
     def backward(self, g, out, a):
         return (g.reshape(a.shape),)
+
+
+class Reshape(ReshapedBack):
+    """``c = a.reshape(shape)``;  the gradient is reshaped back."""
+
+    name = "reshape"
+    rule = ("g reshaped back to {a}'s shape",)
+    __slots__ = ("shape",)
+    forward_code = "{a}.reshape({shape})"
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.shape = shape
+
+    def forward(self, a):
+        return a.reshape(self.shape)
 
 
 class Transpose(Op):
@@ -933,28 +942,19 @@ class Stack(Concatenate):
         return [(slice(None),) * axis + (i,) for i in range(len(shapes))]
 
 
-class ExpandDims(Op):
+class ExpandDims(ReshapedBack):
     """``c = expand_dims(a, axis)``: a new axis of length 1;  the gradient is reshaped back."""
 
     name = "expand_dims"
     rule = ("g reshaped back to {a}'s shape",)
     __slots__ = ("axis",)
     forward_code = "np.expand_dims({a}, {axis})"
-    backward_code = ("{g}.reshape({a_shape})",)
 
     def __init__(self, axis: int | tuple[int, ...]):
         self.axis = axis
 
     def forward(self, a):
         return np.expand_dims(a, self.axis)
-
-    def code(self, input_shapes, out_shape):
-        forward, backward, values = super().code(input_shapes, out_shape)
-        values["a_shape"] = input_shapes[0]
-        return forward, backward, values
-
-    def backward(self, g, out, a):
-        return (g.reshape(a.shape),)
 
 
 class Squeeze(ExpandDims):
