@@ -183,16 +183,7 @@ class NeuralNetwork:
 
     @weights.setter
     def weights(self, weights: Sequence[np.ndarray]) -> None:
-        shapes = self._weight_shapes()
-        if len(weights) != len(shapes):
-            raise ValueError(
-                f"weights: expected {len(shapes)} matrices for layers {self.layer_sizes}, got {len(weights)}"
-            )
-        for l, (W, shape) in enumerate(zip(weights, shapes), start=1):
-            W = np.array(W, dtype=np.float64)  # a copy: the caller's array stays theirs
-            if W.shape != shape:
-                raise ValueError(f"weights: W_{l} must have shape {shape}, got {W.shape}")
-            setattr(self, f"W_{l}", W)
+        self._set_arrays("weights", "W", weights, self._weight_shapes(), "matrices", "")
 
     @property
     def biases(self) -> list[np.ndarray]:
@@ -202,15 +193,27 @@ class NeuralNetwork:
     @biases.setter
     def biases(self, biases: Sequence[np.ndarray]) -> None:
         shapes = [(n,) for n in self.layer_sizes[1:]] if self.bias else []
-        if len(biases) != len(shapes):
+        self._set_arrays("biases", "b", biases, shapes, "vectors", f" (bias={self.bias})")
+
+    def _set_arrays(
+        self,
+        what: str,
+        prefix: str,
+        arrays: Sequence[np.ndarray],
+        shapes: Sequence[tuple[int, ...]],
+        kind: str,
+        note: str,
+    ) -> None:
+        """Set ``W_1 ...`` or ``b_1 ...`` from ``arrays``, checking their number and shapes first."""
+        if len(arrays) != len(shapes):
             raise ValueError(
-                f"biases: expected {len(shapes)} vectors for layers {self.layer_sizes} (bias={self.bias}), got {len(biases)}"
+                f"{what}: expected {len(shapes)} {kind} for layers {self.layer_sizes}{note}, got {len(arrays)}"
             )
-        for l, (b, shape) in enumerate(zip(biases, shapes), start=1):
-            b = np.array(b, dtype=np.float64)  # a copy: the caller's array stays theirs
-            if b.shape != shape:
-                raise ValueError(f"biases: b_{l} must have shape {shape}, got {b.shape}")
-            setattr(self, f"b_{l}", b)
+        for l, (a, shape) in enumerate(zip(arrays, shapes), start=1):
+            a = np.array(a, dtype=np.float64)  # a copy: the caller's array stays theirs
+            if a.shape != shape:
+                raise ValueError(f"{what}: {prefix}_{l} must have shape {shape}, got {a.shape}")
+            setattr(self, f"{prefix}_{l}", a)
 
     def _param_shapes(self) -> list[tuple[int, ...]]:
         """The shapes of the parameters in :meth:`get_params`' order: the weights, then the biases."""
