@@ -211,7 +211,7 @@ def test_every_backward_rule_keeps_float32_gradients_float32(name, data):
     case = data.draw(op_inputs(name), label="case")
     inputs = tuple(a.astype(np.float32) for a in case.inputs)
     op = case.make_op()
-    op.needs = (True,) * len(inputs)
+    op.needs_input_grad = (True,) * len(inputs)
     out = np.asarray(op.forward(*inputs))
     g = np.ones(out.shape, dtype=np.float32)
     for x, gx in zip(inputs, op.backward(g, out, *inputs)):

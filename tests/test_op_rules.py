@@ -32,6 +32,14 @@ def test_every_op_has_code_templates_for_the_compiler(name: str) -> None:
         assert len(cls.backward_code) == cls.n_inputs
 
 
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_class_is_named_as_its_registry_entry(name: str) -> None:
+    """The class a reader finds in ops.py and the name graphs and errors show are one word
+    (``Dot`` is "dot", ``ScatterAdd`` is "scatter_add", ``LogSumExp`` is "logsumexp")."""
+    cls = OPS[name]
+    assert cls.__name__.lower() == name.replace("_", ""), f"{cls.__name__} is registered as {name!r}"
+
+
 def test_an_op_of_any_number_of_inputs_states_its_one_rule_for_each() -> None:
     """concatenate's single formula is given to every input, however many there are."""
     from tinygrad_nnd.engine.ops import Concatenate

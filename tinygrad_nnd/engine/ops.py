@@ -70,8 +70,9 @@ def _is_array(x: Any) -> bool:
 class Op:
     """Base class of a primitive operation (one node of the graph).
 
-    ``needs`` is set by the engine when it records the node: ``needs[i]`` says
-    whether input ``i`` wants a gradient, so an op can skip work nobody uses.
+    ``needs_input_grad`` is set by the engine when it records the node:
+    ``needs_input_grad[i]`` says whether input ``i`` wants a gradient, so an op
+    can skip work nobody uses.
     """
 
     name: ClassVar[str]
@@ -85,8 +86,8 @@ class Op:
     rule: ClassVar[tuple[str, ...]] = ()
     #: Whether the inputs are broadcast against each other, as NumPy's arithmetic does.
     broadcasts: ClassVar[bool] = False
-    needs: tuple[bool, ...]
-    __slots__ = ("needs",)
+    needs_input_grad: tuple[bool, ...]
+    __slots__ = ("needs_input_grad",)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -125,8 +126,9 @@ class Op:
 
 @functools.cache
 def _parameters(cls: type) -> tuple[str, ...]:
-    """The parameter slots of an op class, its base classes' included (``needs`` is state, not a parameter)."""
-    return tuple(name for c in reversed(cls.__mro__) for name in c.__dict__.get("__slots__", ()) if name != "needs")
+    """The parameter slots of an op class, its base classes' included (``needs_input_grad`` is state, not a parameter)."""
+    slots = (name for c in reversed(cls.__mro__) for name in c.__dict__.get("__slots__", ()))
+    return tuple(name for name in slots if name != "needs_input_grad")
 
 
 @functools.cache
@@ -190,7 +192,7 @@ class Sub(Op):
         return a - b
 
     def backward(self, g, out, a, b):
-        return g, (-g if self.needs[1] else None)
+        return g, (-g if self.needs_input_grad[1] else None)
 
 
 class Mul(Op):
@@ -208,7 +210,7 @@ class Mul(Op):
         return a * b
 
     def backward(self, g, out, a, b):
-        return (g * b if self.needs[0] else None), (g * a if self.needs[1] else None)
+        return (g * b if self.needs_input_grad[0] else None), (g * a if self.needs_input_grad[1] else None)
 
 
 class Div(Op):
@@ -226,10 +228,10 @@ class Div(Op):
         return a / b
 
     def backward(self, g, out, a, b):
-        return (g / b if self.needs[0] else None), (-g * out / b if self.needs[1] else None)
+        return (g / b if self.needs_input_grad[0] else None), (-g * out / b if self.needs_input_grad[1] else None)
 
 
-class MatMul(Op):
+class Dot(Op):
     """Matrix product ``c = a @ b`` of 1-D and 2-D operands, as ``np.dot``.
 
     For matrices, ``dL/da = g @ b.T`` and ``dL/db = a.T @ g``. A 1-D operand
@@ -270,13 +272,13 @@ class MatMul(Op):
 
     def backward(self, g, out, a, b):
         if a.ndim == 2 and b.ndim == 2:
-            return (g @ b.T if self.needs[0] else None), (a.T @ g if self.needs[1] else None)
+            return (g @ b.T if self.needs_input_grad[0] else None), (a.T @ g if self.needs_input_grad[1] else None)
         # A vector is a matrix with one row (on the left) or one column (on the right).
         a_2d = a.reshape((1, -1)) if a.ndim == 1 else a
         b_2d = b.reshape((-1, 1)) if b.ndim == 1 else b
         g_2d = g.reshape((a_2d.shape[0], b_2d.shape[1]))
-        ga = (g_2d @ b_2d.T).reshape(a.shape) if self.needs[0] else None
-        gb = (a_2d.T @ g_2d).reshape(b.shape) if self.needs[1] else None
+        ga = (g_2d @ b_2d.T).reshape(a.shape) if self.needs_input_grad[0] else None
+        gb = (a_2d.T @ g_2d).reshape(b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -417,11 +419,7 @@ class Sigmoid(Op):
         return expit(a)
 
     def backward(self, g, out, a):
-        if _is_array(g):  # the same formula, g * c first: compiled, g's buffer and then c's are reused in place
-            slope = g * out
-            slope *= 1.0 - out
-            return (slope,)
-        return (g * (out * (1.0 - out)),)
+        return (g * out * (1.0 - out),)
 
 
 class Relu(Op):
@@ -501,6 +499,7 @@ class Sum(Op):
     name = "sum"
     rule = ("g copied to every summed element",)
     __slots__ = ("axis", "keepdims")
+    # np.sum without its Python wrapper: in a compiled program of small arrays the wrapper is measurable.
     forward_code = "np.add.reduce({a}, axis={axis}, keepdims={keepdims})"
     backward_code = ("np.broadcast_to({g}.reshape({kept_shape}), {a_shape})",)
 
@@ -509,7 +508,7 @@ class Sum(Op):
         self.keepdims = keepdims
 
     def forward(self, a):
-        return np.add.reduce(a, axis=self.axis, keepdims=self.keepdims)  # type: ignore[call-overload]  # np.sum, minus its Python wrapper
+        return np.sum(a, axis=self.axis, keepdims=self.keepdims)
 
     def code(self, input_shapes, out_shape):
         forward, backward, values = super().code(input_shapes, out_shape)
@@ -745,13 +744,12 @@ class Maximum(Op):
         return 0.5 * (1.0 + (_step(d) - _step(-d)))
 
     def backward(self, g, out, a, b):
-        share = self._share_of_a(a, b)
+        share_a = self._share_of_a(a, b)
+        share_b = 1.0 - share_a
         if _is_array(g):  # the shares are exact (0, 1/2, 1): in g's dtype, a float32 gradient stays float32
-            return (
-                (g * share.astype(g.dtype) if self.needs[0] else None),
-                (g * (1.0 - share).astype(g.dtype) if self.needs[1] else None),
-            )
-        return (g * share if self.needs[0] else None), (g * (1.0 - share) if self.needs[1] else None)
+            share_a, share_b = share_a.astype(g.dtype), share_b.astype(g.dtype)
+        wants_a, wants_b = self.needs_input_grad
+        return (g * share_a if wants_a else None), (g * share_b if wants_b else None)
 
 
 class Minimum(Maximum):
@@ -801,7 +799,7 @@ class Where(Op):
 
     def backward(self, g, out, a, b):
         c = self.condition
-        return (g * c if self.needs[0] else None), (g * ~c if self.needs[1] else None)
+        return (g * c if self.needs_input_grad[0] else None), (g * ~c if self.needs_input_grad[1] else None)
 
 
 class Abs(Op):
@@ -923,7 +921,7 @@ class Concatenate(Op):
 
     def backward(self, g, out, *xs):
         pieces = self._pieces(tuple(x.shape for x in xs))
-        return tuple(g[piece] if needed else None for piece, needed in zip(pieces, self.needs))
+        return tuple(g[piece] if needed else None for piece, needed in zip(pieces, self.needs_input_grad))
 
 
 class Stack(Concatenate):
@@ -1159,10 +1157,10 @@ class SoftmaxCrossEntropy(Op):
         g = g.reshape(_keepdims_shape(logits.shape, self.axis))
         arrays = _is_array(logits)
         g_logits = g_labels = None
-        if self.needs[0]:
+        if self.needs_input_grad[0]:
             p = softmax_forward(logits, self.axis) if arrays else logits.softmax(self.axis)
             g_logits = g * (p * labels.sum(axis=self.axis, keepdims=True) - labels)
-        if self.needs[1]:
+        if self.needs_input_grad[1]:
             log_p = log_softmax_forward(logits, self.axis) if arrays else logits.log_softmax(self.axis)
             g_labels = -g * log_p
         return g_logits, g_labels

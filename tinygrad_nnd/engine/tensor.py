@@ -91,19 +91,6 @@ class Tensor:
         self._op: ops.Op | None = None
         self._parents: tuple[Tensor, ...] = ()
 
-    @classmethod
-    def _result(cls, data: np.ndarray, op: ops.Op | None, parents: tuple[Tensor, ...]) -> Tensor:
-        """Make the output of an op without re-checking its data (the hot path)."""
-        t = object.__new__(cls)
-        t.data = data
-        t.requires_grad = op is not None
-        t.grad = None
-        t.grad_tensor = None
-        t.name = None
-        t._op = op
-        t._parents = parents
-        return t
-
     # ---------------------------------------------------------------- array-like attributes
 
     @property
@@ -257,13 +244,13 @@ class Tensor:
 
     def dot(self, other: ArrayLike) -> Tensor:
         """Matrix product of 1-D and 2-D tensors, as ``np.dot`` (also ``self @ other``)."""
-        return apply(ops.MatMul(), self, other)
+        return apply(ops.Dot(), self, other)
 
     def __matmul__(self, other: ArrayLike) -> Tensor:
-        return apply(ops.MatMul(), self, other)
+        return apply(ops.Dot(), self, other)
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
-        return apply(ops.MatMul(), other, self)
+        return apply(ops.Dot(), other, self)
 
     def __add__(self, other: ArrayLike) -> Tensor:
         return apply(ops.Add(), self, other)
@@ -485,12 +472,13 @@ def apply(op: ops.Op, *inputs: ArrayLike) -> Tensor:
         raise _with_context(error, op, arrays) from None
     if type(out) is not np.ndarray:  # NumPy returns scalars from 0-d arithmetic
         out = np.asarray(out)
+    result = Tensor(out)
     if state.grad_enabled:
-        needs = tuple([t.requires_grad for t in tensors])
-        if True in needs:
-            op.needs = needs
-            return Tensor._result(out, op, tuple(tensors))
-    return Tensor._result(out, None, ())
+        needs_input_grad = tuple([t.requires_grad for t in tensors])
+        if True in needs_input_grad:
+            op.needs_input_grad = needs_input_grad
+            result.requires_grad, result._op, result._parents = True, op, tuple(tensors)
+    return result
 
 
 def _constant(x: Any, who: str, inputs: tuple[Any, ...]) -> Tensor:
@@ -498,8 +486,8 @@ def _constant(x: Any, who: str, inputs: tuple[Any, ...]) -> Tensor:
     Tensor it meets, as NumPy's own scalars do (``float32 * 0.5`` stays float32)."""
     if type(x) in (int, float, bool):
         like = next((t.data.dtype for t in inputs if isinstance(t, Tensor)), np.dtype(np.float64))
-        return Tensor._result(np.asarray(x, dtype=like if like.kind == "f" else np.float64), None, ())
-    return Tensor._result(as_array(x, who), None, ())
+        return Tensor(np.asarray(x, dtype=like if like.kind == "f" else np.float64))
+    return Tensor(as_array(x, who))
 
 
 def _with_context(error: Exception, op: ops.Op, arrays: list[np.ndarray]) -> Exception:

@@ -67,8 +67,8 @@ def rule_explanation(op: Op, input_labels: tuple[str, ...], output_label: str, n
 
     Examples
     --------
-    >>> from tinygrad_nnd.engine.ops import MatMul
-    >>> rule_explanation(MatMul(), ("X", "W_1"), "z_2", (False, True))
+    >>> from tinygrad_nnd.engine.ops import Dot
+    >>> rule_explanation(Dot(), ("X", "W_1"), "z_2", (False, True))
     'dot backward: W_1 gets X.T @ g (X is a constant: no gradient)'
     """
     terms = rule_terms(op, input_labels, output_label)
@@ -105,8 +105,8 @@ def rule_terms(op: Op, input_labels: tuple[str, ...], output_label: str, g: str 
 
     Examples
     --------
-    >>> from tinygrad_nnd.engine.ops import MatMul
-    >>> rule_terms(MatMul(), ("a_2", "W_2"), "z_3", g="delta_3")
+    >>> from tinygrad_nnd.engine.ops import Dot
+    >>> rule_terms(Dot(), ("a_2", "W_2"), "z_3", g="delta_3")
     ('delta_3 @ W_2.T', 'a_2.T @ delta_3')
     """
     templates = op.rule  # written beside the op's backward, in ops.py
