@@ -14,6 +14,7 @@ from strategies_nn import Problem, problems
 from tinygrad_nnd import NeuralNetwork, Tensor, gradients
 from tinygrad_nnd.datasets import sleep_study
 from tinygrad_nnd.io import ModelFileError, load_model, save_model
+from tinygrad_nnd.viz import graph_nodes
 
 
 def test_the_default_network_is_the_series_one():
@@ -141,3 +142,29 @@ def test_every_configuration_compiles_and_equals_the_eager_gradient(p: Problem):
     assert pytest.approx(J_eager, rel=1e-12, abs=1e-300) == J
     np.testing.assert_allclose(g, g_eager, rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(g, p.N.compute_gradients(p.X, p.y), rtol=1e-10, atol=1e-14)
+
+
+def test_param_name_follows_the_flat_layout_of_get_params_biases_included() -> None:
+    """Entry i of get_params() is the parameter param_name(i) names, for weights and biases alike."""
+    N = NeuralNetwork(layer_sizes=(2, 3, 1), bias=True, seed=0)
+    N.b_1 = np.array([10.0, 20.0, 30.0])
+    params = N.get_params()
+    names = [N.param_name(i) for i in range(N.n_params)]
+    assert names[:6] == ["W_1[0, 0]", "W_1[0, 1]", "W_1[0, 2]", "W_1[1, 0]", "W_1[1, 1]", "W_1[1, 2]"]
+    assert names[6:] == ["W_2[0, 0]", "W_2[1, 0]", "W_2[2, 0]", "b_1[0]", "b_1[1]", "b_1[2]", "b_2[0]"]
+    assert params[names.index("b_1[2]")] == 30.0 and params[names.index("W_2[1, 0]")] == N.W_2[1, 0]
+    with pytest.raises(IndexError, match="index 13 is outside the 13 parameters"):
+        N.param_name(13)
+
+
+def test_the_cost_graphs_name_their_data_nodes_X_and_y() -> None:
+    """cost_tensor and cost_of_params label the data leaves as the series does, for graph views."""
+    N = NeuralNetwork(seed=0)
+    X, y = sleep_study()
+    for J in (
+        N.cost_tensor(X, y, [Tensor(W, requires_grad=True) for W in N.weights]),
+        N.cost_of_params(Tensor(N.get_params(), requires_grad=True), X, y),
+    ):
+        data = [t for t in graph_nodes(J) if t.op is None and not t.requires_grad and t.name in ("X", "y")]
+        assert sorted(t.name for t in data) == ["X", "y"]
+        assert np.array_equal(next(t for t in data if t.name == "X").data, X)

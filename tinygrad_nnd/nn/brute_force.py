@@ -263,16 +263,6 @@ def _positive_int(value: Any, name: str) -> int:
 
 
 def _weight_name(N: Any, index: int) -> str:
-    """``"W_l[i, j]"`` for a flat parameter index, when the network lists its weight matrices."""
-    try:
-        shapes = [np.shape(W) for W in N.weights]
-    except Exception:
-        return f"params[{index}]"
-    start = 0
-    for l, shape in enumerate(shapes, start=1):
-        size = int(np.prod(shape))
-        if index < start + size and len(shape) == 2:
-            i, j = divmod(index - start, shape[1])
-            return f"W_{l}[{i}, {j}]"
-        start += size
-    return f"params[{index}]"
+    """``"W_l[i, j]"`` for a flat parameter index, from the network's own layout where it has one."""
+    param_name = getattr(N, "param_name", None)
+    return param_name(index) if callable(param_name) else f"params[{index}]"

@@ -58,6 +58,11 @@ def _cross_entropy(z: Any, y: Any) -> Any:
 INIT_CHOICES = ("uniform", "fan_in")
 
 
+def _data_nodes(X: np.ndarray, y: np.ndarray) -> tuple[Tensor, Tensor]:
+    """The data as constant graph nodes named as in the series, ``X`` and ``y`` (for graph views)."""
+    return Tensor(X, name="X"), Tensor(y, name="y")
+
+
 class NeuralNetwork:
     """A fully connected sigmoid network without biases, as in the series.
 
@@ -215,9 +220,21 @@ class NeuralNetwork:
                 raise ValueError(f"{what}: {prefix}_{l} must have shape {shape}, got {a.shape}")
             setattr(self, f"{prefix}_{l}", a)
 
-    def _param_shapes(self) -> list[tuple[int, ...]]:
-        """The shapes of the parameters in :meth:`get_params`' order: the weights, then the biases."""
-        return list(self._weight_shapes()) + ([(n,) for n in self.layer_sizes[1:]] if self.bias else [])
+    def _param_layout(self) -> list[tuple[str, tuple[int, ...], int]]:
+        """``(name, shape, offset)`` of each parameter in the flat vector of :meth:`get_params`.
+
+        ``W_1 ... W_L``, then ``b_1 ... b_L`` with biases: the one place that lays the vector out.
+        """
+        names = [f"W_{l}" for l in range(1, self.n_layers + 1)]
+        shapes: list[tuple[int, ...]] = list(self._weight_shapes())
+        if self.bias:
+            names += [f"b_{l}" for l in range(1, self.n_layers + 1)]
+            shapes += [(n,) for n in self.layer_sizes[1:]]
+        layout, start = [], 0
+        for name, shape in zip(names, shapes):
+            layout.append((name, shape, start))
+            start += int(np.prod(shape))
+        return layout
 
     @property
     def params(self) -> list[np.ndarray]:
@@ -226,7 +243,22 @@ class NeuralNetwork:
 
     @property
     def n_params(self) -> int:
-        return sum(int(np.prod(shape)) for shape in self._param_shapes())
+        return sum(int(np.prod(shape)) for _, shape, _ in self._param_layout())
+
+    def param_name(self, index: int) -> str:
+        """The name of entry ``index`` of :meth:`get_params`' vector, as the series writes it.
+
+        >>> N = NeuralNetwork()
+        >>> N.param_name(3), N.param_name(6), N.n_params
+        ('W_1[1, 0]', 'W_2[0, 0]', 9)
+        """
+        for name, shape, start in self._param_layout():
+            if start <= index < start + int(np.prod(shape)):
+                position = ", ".join(str(i) for i in np.unravel_index(index - start, shape))
+                return f"{name}[{position}]"
+        raise IndexError(
+            f"param_name: index {index} is outside the {self.n_params} parameters (0 to {self.n_params - 1})"
+        )
 
     def get_params(self) -> np.ndarray:
         """All parameters as one vector: ``W_1.ravel()``, ``W_2.ravel()``, ..., then ``b_1``, ``b_2``, ... with biases."""
@@ -234,11 +266,9 @@ class NeuralNetwork:
 
     def _split(self, params: Any) -> tuple[list[Any], list[Any]]:
         """A flat vector (array or Tensor) cut into the weights and the biases, as :meth:`get_params` lays them out."""
-        pieces, start = [], 0
-        for shape in self._param_shapes():
-            size = int(np.prod(shape))
-            pieces.append(params[start : start + size].reshape(shape))
-            start += size
+        pieces = [
+            params[start : start + int(np.prod(shape))].reshape(shape) for _, shape, start in self._param_layout()
+        ]
         return pieces[: self.n_layers], pieces[self.n_layers :]
 
     def set_params(self, params: Any) -> None:
@@ -250,10 +280,8 @@ class NeuralNetwork:
                 f"{self.layer_sizes}, got shape {params.shape}"
             )
         weights, biases = self._split(params)
-        for l, W in enumerate(weights, start=1):
-            setattr(self, f"W_{l}", W.copy())
-        for l, b in enumerate(biases, start=1):
-            setattr(self, f"b_{l}", b.copy())
+        for (name, _, _), piece in zip(self._param_layout(), weights + biases):
+            setattr(self, name, piece.copy())
 
     # ---------------------------------------------------------------- data checks
 
@@ -354,7 +382,7 @@ class NeuralNetwork:
         Intermediate nodes are named ``z_2``, ``a_2``, ..., ``y_hat`` for graph views.
         """
         X, y = self.check_data(X, y)
-        return self._cost(X, y, weights, self.biases if biases is None else biases)
+        return self._cost(*_data_nodes(X, y), weights, self.biases if biases is None else biases)
 
     def cost_of_params(self, params: Tensor, X: Any, y: Any) -> Tensor:
         """The cost as a function of one flat parameter Tensor (laid out as :meth:`get_params`).
@@ -364,15 +392,13 @@ class NeuralNetwork:
         :func:`~tinygrad_nnd.hvp` of this function work directly on the vector.
         """
         X, y = self.check_data(X, y)
-        return self._cost_of_params(params, X, y)
+        return self._cost_of_params(params, *_data_nodes(X, y))
 
     def _cost_of_params(self, params: Tensor, X: Any, y: Any) -> Tensor:
         """:meth:`cost_of_params` without the data checks (``X`` and ``y`` may be traced Tensors)."""
         weights, biases = self._split(params)
-        for l, W in enumerate(weights, start=1):
-            W.name = f"W_{l}"
-        for l, b in enumerate(biases, start=1):
-            b.name = f"b_{l}"
+        for (name, _, _), piece in zip(self._param_layout(), weights + biases):
+            piece.name = name
         return self._cost(X, y, weights, biases)
 
     def hessian_vector_product(self, params: Any, v: Any, X: Any, y: Any) -> np.ndarray:
@@ -433,7 +459,7 @@ class NeuralNetwork:
             return cached[1]
         weights = [Tensor(W, requires_grad=True, name=f"W_{l}") for l, W in enumerate(self.weights, start=1)]
         biases = [Tensor(b, requires_grad=True, name=f"b_{l}") for l, b in enumerate(self.biases, start=1)]
-        X_t, y_t = Tensor(X, name="X"), Tensor(y, name="y")
+        X_t, y_t = _data_nodes(X, y)
         root = trace(lambda: self._cost(X_t, y_t, weights, biases), [X_t, y_t])
         program = build(root, weights + biases, [X_t, y_t], gradient=True, value_as_float=True)
         self._program = (key, program)

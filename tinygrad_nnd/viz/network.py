@@ -20,7 +20,6 @@ import numpy as np
 from ..engine import Tensor
 from ..nn import NeuralNetwork
 from ..nn.network import scratch_copy
-from .graph import graph_nodes
 from .trace import BackwardTrace, trace_backward
 
 __all__ = ["GradientComparison", "NetworkExplanation", "explain_network", "network_cost_graph"]
@@ -49,23 +48,14 @@ def network_cost_graph(N: NeuralNetwork, X: Any, y: Any) -> Tensor:
     --------
     >>> from tinygrad_nnd import NeuralNetwork
     >>> from tinygrad_nnd.datasets import sleep_study
+    >>> from tinygrad_nnd.viz import graph_nodes
     >>> J = network_cost_graph(NeuralNetwork(seed=0), *sleep_study())
     >>> [t.name for t in graph_nodes(J) if t.name]
     ['X', 'W_1', 'z_2', 'a_2', 'W_2', 'z_3', 'y_hat', 'y', 'J']
     """
-    X, y = N.check_data(X, y)
     weights = [Tensor(W.copy(), requires_grad=True, name=f"W_{l}") for l, W in enumerate(N.weights, start=1)]
-    J = N.cost_tensor(X, y, weights)
+    J = N.cost_tensor(X, y, weights)  # checks the data and names its nodes X and y
     J.name = "J"
-    # cost_tensor wraps X and y into unnamed constants. check_data returned the very
-    # arrays it was given (already float64 and 2-D), and wrapping a float array does
-    # not copy it, so the constants can be found by identity and named.
-    for node in graph_nodes(J):
-        if node.op is None and not node.requires_grad and node.name is None:
-            if node.data is X:
-                node.name = "X"
-            elif node.data is y:
-                node.name = "y"
     return J
 
 
