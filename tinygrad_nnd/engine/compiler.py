@@ -38,7 +38,6 @@ import builtins
 import functools
 import keyword
 import linecache
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ from scipy.special import expit
 
 from .backprop import topological_order
 from .modes import check_finite, state
-from .ops import TEMPLATE_FUNCTIONS, Op
+from .ops import TEMPLATE_FUNCTIONS, Op, broadcast_axes
 from .tensor import Tensor
 
 #: Arrays of at least this many bytes made by one ufunc or ``@`` get a buffer of their own, reused from
@@ -61,7 +60,6 @@ NAMESPACE: dict[str, Any] = {"np": np, "expit": expit, **TEMPLATE_FUNCTIONS}
 
 _BINARY_UFUNCS = {ast.Add: "np.add", ast.Sub: "np.subtract", ast.Mult: "np.multiply", ast.Div: "np.divide"}
 _UNARY_UFUNCS = {"expit", "np.exp", "np.log", "np.tanh", "np.maximum", "np.negative"}
-_RULE_SPLIT = re.compile(r",\s+(?=d\w/d\w)")
 
 
 class CompileError(TypeError):
@@ -239,16 +237,10 @@ def _is_fresh(expr: str) -> bool:
 
 
 def _rule_comment(op: Op, i: int, template: str, root: str) -> str:
-    """A short comment naming the rule of ``op`` for input ``i``: from its docstring, else its template."""
-    letters = ("a", "b") if i < 2 else tuple(f"in_{k}" for k in range(i + 1))
-    summary = (type(op).__doc__ or "").strip().splitlines()[0] if type(op).__doc__ else ""
-    if ";  " in summary:
-        rule = summary.split(";  ", 1)[1].rstrip(".")
-        parts = _RULE_SPLIT.split(rule)
-        mine = [p for p in parts if p.startswith(f"dc/d{letters[i]}")]
-        return f"{op.name}: {mine[0] if mine else rule}"
-    shown = template.format_map(_Letters())
-    return f"{op.name}: d{root}/d{letters[i]} = {shown}"
+    """The comment of input ``i``'s backward line: the op's rule in words (its code template if it has none)."""
+    letter = "ab"[i] if i < 2 else f"in_{i}"
+    words = op.rule[min(i, len(op.rule) - 1)] if op.rule else template
+    return f"{op.name}: d{root}/d{letter} = {words.format_map(_Letters())}"
 
 
 class _Letters(dict):
@@ -289,12 +281,12 @@ def build(
         raise ValueError("compile: every argument must be a leaf (a Tensor no recorded op made)")
     if gradient and root.data.size != 1:
         raise ValueError(f"compile: a gradient needs a result with one element, got shape {root.shape}")
-    b = _Builder()
+    builder = _Builder()
     var: dict[Tensor, str] = {}
     arguments: list[str] = []
     for leaf in list(wrt) + list(data):
-        var[leaf] = b.name(leaf.name, "x" if not arguments else f"arg_{len(arguments)}")
-        b.values[var[leaf]] = leaf.data
+        var[leaf] = builder.name(leaf.name, "x" if not arguments else f"arg_{len(arguments)}")
+        builder.values[var[leaf]] = leaf.data
         arguments.append(var[leaf])
     order = topological_order(root) if root.requires_grad else [root]
     wanted = set(wrt)
@@ -305,35 +297,35 @@ def build(
         if node in var:
             continue
         if node._op is None:  # a leaf that is not an argument: a constant
-            var[node] = b.constant(node.name or "c", _frozen(node.data))
+            var[node] = builder.constant(node.name or "c", _frozen(node.data))
             continue
         op = node._op
         k = number[node] = len(number) + 1
         inputs = []
         for p in node._parents:
             if p not in var:  # a constant operand
-                var[p] = b.constant(p.name or "c", _frozen(p.data))
+                var[p] = builder.constant(p.name or "c", _frozen(p.data))
             inputs.append(var[p])
         if any(p in wanted or p in depends for p in node._parents):
             depends.add(node)
         shapes = tuple(p.data.shape for p in node._parents)
         forward, _, params = _templates(op, shapes, node.data.shape)
-        bound[node] = {key: b.constant(f"{key}_{k}", value) for key, value in params.items()}
+        bound[node] = {key: builder.constant(f"{key}_{k}", value) for key, value in params.items()}
         fields = {**_input_fields(inputs), **bound[node]}
-        target = b.name(node.name or ("J" if node is root else None), f"{op.name}_{k}")
+        target = builder.name(node.name or ("J" if node is root else None), f"{op.name}_{k}")
         var[node] = target
-        b.emit(target, forward.format(**fields), op.name, (op.name, "forward", shapes), node.data, "forward")
+        builder.emit(target, forward.format(**fields), op.name, (op.name, "forward", shapes), node.data, "forward")
     J = var[root] if root in var and root._op is not None else "J"
     outputs = [var[root]]
     if gradient:
-        outputs += _backward(b, root, order, var, bound, wrt, depends, J)
-    statements = _eliminate_dead_code(b.statements, outputs)
-    statements = _lower(b, statements)
+        outputs += _backward(builder, root, order, var, bound, wrt, depends, J)
+    statements = _eliminate_dead_code(builder.statements, outputs)
+    statements = _lower(builder, statements)
     statements = _eliminate_dead_code(statements, outputs)
-    buffers, plan = _plan_buffers(b, statements, outputs, arguments)
+    buffers, plan = _plan_buffers(builder, statements, outputs, arguments)
     dtypes = [None] + [x.data.dtype for x in wrt] if gradient else [None]
     returns = [
-        _returned(b, statements, name, value_as_float and i == 0, dtype)
+        _returned(builder, statements, name, value_as_float and i == 0, dtype)
         for i, (name, dtype) in enumerate(zip(outputs, dtypes))
     ]
     header = f"def program({', '.join(arguments + ['_buffers'])}):"
@@ -358,7 +350,7 @@ def build(
 
     source = "\n".join([header] + body(False)) + "\n"
     checked_source = "\n".join([header] + body(True)) + "\n"
-    return Program(source, arguments, outputs, buffers, plan, dict(b.constants), checked_source)
+    return Program(source, arguments, outputs, buffers, plan, dict(builder.constants), checked_source)
 
 
 def _input_fields(inputs: Sequence[str]) -> dict[str, str]:
@@ -391,7 +383,7 @@ def _gradient_name(J: str, name: str) -> str:
 
 
 def _backward(
-    b: _Builder,
+    builder: _Builder,
     root: Tensor,
     order: list[Tensor],
     var: dict[Tensor, str],
@@ -409,7 +401,7 @@ def _backward(
             for p in node._parents:
                 if p in carries:
                     uses[p] = uses.get(p, 0) + 1
-    seed = b.constant(_gradient_name(J, J), np.ones_like(root.data))
+    seed = builder.constant(_gradient_name(J, J), np.ones_like(root.data))
     pending: dict[Tensor, str] = {root: seed} if root in carries or root in wanted else {}
     received: dict[Tensor, int] = {}
     for node in reversed(order):
@@ -429,35 +421,36 @@ def _backward(
             final = _gradient_name(J, var[p])
             name = f"{final}_{received[p]}" if uses[p] > 1 else final
             expr = backward[i].format(**fields)
-            value = b.evaluate(expr)
+            value = builder.evaluate(expr)
             stretched = np.shape(value) != p.data.shape  # broadcasting stretched p: sum back (unbroadcast)
             comment = _rule_comment(op, i, backward[i], J)
             check = (op.name, "backward", shapes)
-            contribution = b.emit(b.name(f"{name}_broadcast" if stretched else name, "g"), expr, comment, check, value)
+            contribution = builder.emit(
+                builder.name(f"{name}_broadcast" if stretched else name, "g"), expr, comment, check, value
+            )
             if stretched:
-                contribution = _unbroadcast(b, contribution, p.data.shape, b.name(name, "g"))
+                contribution = _unbroadcast(builder, contribution, p.data.shape, builder.name(name, "g"))
             if p in pending:  # a node used more than once: its gradient is the sum over its uses
-                total = b.name(final if received[p] == uses[p] else f"{final}_sum", "g")
-                pending[p] = b.emit(total, f"{pending[p]} + {contribution}", f"{final} sums its {uses[p]} uses")
+                total = builder.name(final if received[p] == uses[p] else f"{final}_sum", "g")
+                pending[p] = builder.emit(total, f"{pending[p]} + {contribution}", f"{final} sums its {uses[p]} uses")
             else:
                 pending[p] = contribution
     names = []
     for x in wrt:
         g = pending.get(x)
         if g is None:  # the result does not depend on x
-            g = b.emit(b.name(_gradient_name(J, var[x]), "g"), f"np.zeros_like({var[x]})", "no path to the result")
+            g = builder.emit(
+                builder.name(_gradient_name(J, var[x]), "g"), f"np.zeros_like({var[x]})", "no path to the result"
+            )
         names.append(g)
     return names
 
 
-def _unbroadcast(b: _Builder, g: str, shape: tuple[int, ...], target: str) -> str:
+def _unbroadcast(builder: _Builder, g: str, shape: tuple[int, ...], target: str) -> str:
     """``g`` summed over the axes broadcasting added or stretched (:func:`~tinygrad_nnd.engine.ops.unbroadcast`)."""
-    g_shape = np.shape(b.values[g])
-    n_new = len(g_shape) - len(shape)
-    stretched = tuple(n_new + i for i, n in enumerate(shape) if n == 1 and g_shape[n_new + i] != 1)
-    axes = b.constant("axes", tuple(range(n_new)) + stretched)
-    target_shape = b.constant("shape", shape)
-    return b.emit(
+    axes = builder.constant("axes", broadcast_axes(np.shape(builder.values[g]), shape))
+    target_shape = builder.constant("shape", shape)
+    return builder.emit(
         target,
         f"np.add.reduce({g}, axis={axes}, keepdims=True).reshape({target_shape})",
         "unbroadcast: sum over the broadcast axes",
@@ -475,7 +468,7 @@ def _eliminate_dead_code(statements: list[Statement], outputs: list[str]) -> lis
     return kept[::-1]
 
 
-def _lower(b: _Builder, statements: list[Statement]) -> list[Statement]:
+def _lower(builder: _Builder, statements: list[Statement]) -> list[Statement]:
     """Split the arithmetic inside a large statement into one statement per operation, so each can get a buffer.
 
     ``dJ_dz_2 = (1.0 - a_2) * a_2 * dJ_da_2`` on a large ``a_2`` becomes three
@@ -483,7 +476,7 @@ def _lower(b: _Builder, statements: list[Statement]) -> list[Statement]:
     """
     result = []
     for s in statements:
-        value = b.values[s.target]
+        value = builder.values[s.target]
         if not _is_large(value) or _ufunc_call(_parsed(s.expr).body) is None:
             result.append(s)
             continue
@@ -501,18 +494,18 @@ def _lower(b: _Builder, statements: list[Statement]) -> list[Statement]:
         def split_out(node: ast.AST) -> ast.AST:
             split(node)
             expr = ast.unparse(node)
-            b.n_temps += 1
-            temp = b.name(f"t_{b.n_temps}", "t")
+            builder.n_temps += 1
+            temp = builder.name(f"t_{builder.n_temps}", "t")
             with np.errstate(all="ignore"):
-                b.values[temp] = eval(expr, {**NAMESPACE, **b.values})  # our own template text
+                builder.values[temp] = eval(expr, {**NAMESPACE, **builder.values})  # our own template text
             # split_out is called within this iteration only, so the loop's s and pieces are the current ones
-            pieces.append(Statement(temp, expr, _names(expr, b.values), stage=s.stage, fresh=True))  # noqa: B023
+            pieces.append(Statement(temp, expr, _names(expr, builder.values), stage=s.stage, fresh=True))  # noqa: B023
             return ast.Name(temp)
 
         top = split(tree)
         expr = ast.unparse(top)
         result.extend(pieces)
-        result.append(Statement(s.target, expr, _names(expr, b.values), s.comment, s.stage, s.check, fresh=True))
+        result.append(Statement(s.target, expr, _names(expr, builder.values), s.comment, s.stage, s.check, fresh=True))
     return result
 
 
@@ -521,7 +514,7 @@ def _is_large(value: Any) -> bool:
 
 
 def _plan_buffers(
-    b: _Builder, statements: list[Statement], outputs: list[str], arguments: list[str]
+    builder: _Builder, statements: list[Statement], outputs: list[str], arguments: list[str]
 ) -> tuple[list[tuple[tuple[int, ...], np.dtype]], dict[str, int]]:
     """Give each large ufunc result a buffer that no value still to be read shares memory with.
 
@@ -544,11 +537,13 @@ def _plan_buffers(
     storage: dict[str, frozenset[int]] = {}
     plan: dict[str, int] = {}
     for i, s in enumerate(statements):
-        value = b.values[s.target]
+        value = builder.values[s.target]
         call = _ufunc_call(_parsed(s.expr).body)
         eligible = call is not None and _is_large(value) and s.target not in outputs
         if eligible and call == "np.matmul":
-            eligible = all(np.ndim(b.values[r]) == 2 for r in s.reads)  # 2-D only: ``out=`` of 1-D products differs
+            eligible = all(
+                np.ndim(builder.values[r]) == 2 for r in s.reads
+            )  # 2-D only: ``out=`` of 1-D products differs
         if eligible:
             elementwise = call != "np.matmul"
             key = (value.shape, value.dtype)
@@ -590,12 +585,12 @@ def _with_out(expr: str, buffer: str) -> str:
     return f"{call}({', '.join(args)}, out={buffer})"
 
 
-def _returned(b: _Builder, statements: list[Statement], name: str, as_float: bool, dtype: np.dtype | None) -> str:
+def _returned(builder: _Builder, statements: list[Statement], name: str, as_float: bool, dtype: np.dtype | None) -> str:
     """How an output is returned: as it is when it is a fresh array (of the leaf's dtype), else as a copy."""
     if as_float:
         return f"{name}.item()"
     fresh = next((s.fresh and s.buffer is None for s in statements if s.target == name), False)
-    if dtype is not None and np.result_type(b.values[name]) != dtype:
-        return f"np.array({name}, dtype={b.constant('dtype', dtype)})"
+    if dtype is not None and np.result_type(builder.values[name]) != dtype:
+        return f"np.array({name}, dtype={builder.constant('dtype', dtype)})"
     # Arithmetic on 0-d arrays gives NumPy scalars: those come back as 0-d arrays, like the eager results.
-    return name if fresh and np.ndim(b.values[name]) > 0 else f"np.array({name})"
+    return name if fresh and np.ndim(builder.values[name]) > 0 else f"np.array({name})"

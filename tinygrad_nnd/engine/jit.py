@@ -62,7 +62,7 @@ class Jitted:
             parameters = list(inspect.signature(f).parameters.values())
         except (TypeError, ValueError):  # a builtin or a callable without a signature
             parameters = []
-        self._names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self._positional_names = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
     def __repr__(self) -> str:
         return f"jit({getattr(self.f, '__name__', repr(self.f))})"
@@ -152,7 +152,7 @@ class Jitted:
         return program, leaves + vs + data, wrt
 
     def _trace(self, kind: str, call_args: list[Any], wrt: _Wrt, args: tuple[Any, ...]) -> Program:
-        names = self._names + [None] * len(args)
+        names = self._positional_names + [None] * len(args)
         for position, tensors, paths in zip(wrt.positions, wrt.leaves, wrt.paths):
             for t, path in zip(tensors, paths):  # a leaf is named after its argument and its place in the tree
                 suffix = re.sub(r"\W+", "_", path).strip("_")
@@ -259,9 +259,9 @@ def jit(f: ScalarFunction, argnums: ArgNums = 0) -> Jitted:
         sum_5 = np.add.reduce(square_4, axis=axis_5, keepdims=keepdims_5)  # sum
         J = c * sum_5  # mul
         # backward: dJ_dv is dJ/dv
-        dJ_dsub_3 = dJ_dsquare_4 * (2.0 * sub_3)  # square: dc/da = 2a
-        dJ_dsigmoid_2 = -dJ_dsub_3  # sub: dc/db = -1
-        dJ_ddot_1 = dJ_dsigmoid_2 * sigmoid_2 * (1.0 - sigmoid_2)  # sigmoid: dc/da = c * (1 - c)
+        dJ_dsub_3 = dJ_dsquare_4 * (2.0 * sub_3)  # square: dJ/da = g * 2 * a
+        dJ_dsigmoid_2 = -dJ_dsub_3  # sub: dJ/db = -g
+        dJ_ddot_1 = dJ_dsigmoid_2 * sigmoid_2 * (1.0 - sigmoid_2)  # sigmoid: dJ/da = g * c * (1 - c)
         dJ_dw = X.T @ dJ_ddot_1  # dot: dJ/db = a.T @ g
         return J.item(), dJ_dw
     <BLANKLINE>

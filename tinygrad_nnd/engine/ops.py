@@ -76,7 +76,7 @@ class Op:
     """
 
     name: ClassVar[str]
-    n_inputs: ClassVar[int] = 1
+    n_inputs: ClassVar[int | None] = 1  # None: any number (concatenate, stack)
     #: The forward and backward rules as code templates (see the module docstring).
     forward_code: ClassVar[str | None] = None
     backward_code: ClassVar[tuple[str, ...] | None] = None
@@ -146,14 +146,24 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
 
     If ``c = a + b`` broadcast ``a`` of shape ``(3, 1)`` to ``(3, 4)``, each
     element of ``a`` was used 4 times, so ``dL/da`` is ``dL/dc`` summed over
-    axis 1. This is the only place in the engine that undoes broadcasting.
+    axis 1. This is the only place in the engine that undoes broadcasting (the
+    compiler writes the same sum as code, over the same :func:`broadcast_axes`).
     """
     if g.shape == shape:
         return g
-    n_new = g.ndim - len(shape)
-    stretched = tuple(n_new + i for i, n in enumerate(shape) if n == 1 and g.shape[n_new + i] != 1)
-    g = g.sum(axis=tuple(range(n_new)) + stretched, keepdims=True)
+    g = g.sum(axis=broadcast_axes(g.shape, shape), keepdims=True)
     return g.reshape(shape)
+
+
+def broadcast_axes(g_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of ``g_shape`` that broadcasting ``shape`` to it added (leading) or stretched (from 1).
+
+    >>> broadcast_axes((5, 3, 4), (3, 1))
+    (0, 2)
+    """
+    n_new = len(g_shape) - len(shape)
+    stretched = tuple(n_new + i for i, n in enumerate(shape) if n == 1 and g_shape[n_new + i] != 1)
+    return tuple(range(n_new)) + stretched
 
 
 # ---------------------------------------------------------------- elementwise, two inputs
@@ -697,7 +707,7 @@ class ScatterAdd(Op):
 
 
 # ================================================================ the ops a small model needs
-# (issue 11: comparisons, selection, more shape ops, max/min reductions, and the softmax family)
+# (comparisons, selection, joining and squeezing shapes, max/min reductions, the softmax family)
 
 
 def _exp(x: Any) -> Any:
@@ -892,7 +902,7 @@ class Concatenate(Op):
 
     name = "concatenate"
     rule = ("the slice of g along the axis where this input sits",)
-    n_inputs = None  # type: ignore[assignment]  # any number
+    n_inputs = None  # any number
     __slots__ = ("axis",)
 
     def __init__(self, axis: int = 0):
