@@ -120,11 +120,11 @@ def test_importing_the_engine_loads_the_engine_and_nothing_above_it() -> None:
     The package's ``__init__`` runs first; it loads the other layers only when one
     of their names is first used. ``gradcheck`` (the checks layer, needing nothing
     but the engine) is the exception, loaded with it because the function bears
-    its module's name.
+    its module's name; ``text`` (plain helpers, below the engine) gives the engine its plurals.
     """
     loaded = _loaded_by(f"import {NAME}.engine")
     ours = {_part(m) for m in loaded if m == NAME or m.startswith(NAME + ".")}
-    assert ours == {"__init__", "_version", "engine", "gradcheck"}
+    assert ours == {"__init__", "_version", "text", "engine", "gradcheck"}
     foreign = {m for m in loaded if m.split(".")[0] in {"matplotlib", "hypothesis", "pytest"}}
     assert foreign == set()
     assert "scipy.optimize" not in loaded

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..text import plural
 from .backprop import backpropagate
 from .modes import enable_grad
 from .tensor import ArrayLike, Tensor, as_array
@@ -101,7 +102,7 @@ def _positions(argnums: ArgNums, n_args: int, who: str) -> tuple[int, ...]:
         if not -n_args <= i < n_args:
             raise ValueError(
                 f"{who}: argnums {argnums!r} is out of range: the function was called with "
-                f"{n_args} positional argument{'s' if n_args != 1 else ''}"
+                f"{plural(n_args, 'positional argument')}"
             )
         positions.append(i % n_args)
     if len(set(positions)) != len(positions):

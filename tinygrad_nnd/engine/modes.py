@@ -113,8 +113,8 @@ class AnomalyError(FloatingPointError):
 def run_checked(op_name: str, stage: str, input_shapes: list[Any], rule: Callable[..., Any], *args: Any) -> Any:
     """Run ``rule(*args)`` as :func:`detect_anomaly` wants: NumPy's warnings off, result checked.
 
-    The one place where the engine (Tensor graph and replayed Tape, forward and
-    backward) turns a NaN or inf into an :class:`AnomalyError` naming the op.
+    The Tensor graph's forward and backward run their rules through here; a compiled
+    program's checked run calls :func:`check_finite` after each op instead.
     """
     with np.errstate(all="ignore"):  # the check names the op instead of a warning
         result = rule(*args)

@@ -46,7 +46,9 @@ __all__ = [
 ]
 
 
-def rule_explanation(op: Op, input_labels: tuple[str, ...], output_label: str, needs: tuple[bool, ...]) -> str:
+def rule_explanation(
+    op: Op, input_labels: tuple[str, ...], output_label: str, input_requires_grad: tuple[bool, ...]
+) -> str:
     """One line saying what ``op``'s backward rule passes to each input that needs a gradient.
 
     Parameters
@@ -57,7 +59,7 @@ def rule_explanation(op: Op, input_labels: tuple[str, ...], output_label: str, n
         The labels of its inputs, in argument order.
     output_label : str
         The label of the node the op made.
-    needs : tuple of bool
+    input_requires_grad : tuple of bool
         Whether each input requires a gradient.
 
     Returns
@@ -75,8 +77,8 @@ def rule_explanation(op: Op, input_labels: tuple[str, ...], output_label: str, n
     if terms is None:
         doc = (type(op).__doc__ or op.describe()).strip().splitlines()[0]
         return f"{op.name} backward: {doc}"
-    parts = [f"{label} gets {term}" for label, term, need in zip(input_labels, terms, needs) if need]
-    constants = [label for label, need in zip(input_labels, needs) if not need]
+    parts = [f"{label} gets {term}" for label, term, need in zip(input_labels, terms, input_requires_grad) if need]
+    constants = [label for label, need in zip(input_labels, input_requires_grad) if not need]
     text = f"{op.name} backward: " + "; ".join(parts)
     if constants:
         verb = "is a constant" if len(constants) == 1 else "are constants"
@@ -308,7 +310,7 @@ def trace_backward(root: Tensor, seed: Any = None) -> BackwardTrace:
         assert node.op is not None  # the engine calls the hook only for op nodes
         inputs = node.parents
         input_labels = tuple(labels[id(p)] for p in inputs)
-        needs = tuple(p.requires_grad for p in inputs)
+        input_requires_grad = tuple(p.requires_grad for p in inputs)
         steps.append(
             BackwardStep(
                 index=len(steps),
@@ -318,12 +320,12 @@ def trace_backward(root: Tensor, seed: Any = None) -> BackwardTrace:
                 input_labels=input_labels,
                 input_shapes=tuple(tuple(p.shape) for p in inputs),
                 output_shape=tuple(node.shape),
-                input_requires_grad=needs,
+                input_requires_grad=input_requires_grad,
                 # Copies: the engine may hand one array to several inputs or views
                 # of the forward data; the record must not change afterwards.
                 grad_in=np.array(g),
                 input_grads=tuple(None if pg is None else np.array(pg) for pg in input_grads),
-                rule=rule_explanation(node.op, input_labels, labels[id(node)], needs),
+                rule=rule_explanation(node.op, input_labels, labels[id(node)], input_requires_grad),
             )
         )
 
