@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from tinygrad_nnd import OPS, Op, Tensor, gradcheck, norm_ratio, numerical_gradient
 from tinygrad_nnd.engine import apply
+from tinygrad_nnd.gradcheck import difference_errors
 from tinygrad_nnd.testing import assert_gradients_match, floats_arrays, shapes, values
 
 
@@ -66,6 +67,17 @@ def test_numerical_gradient_is_exact_for_affine_functions(x, c):
     g = numerical_gradient(lambda a: c * np.sum(a) + 1.0, x)
     # Rounding only: ~1e-16 * |f| / eps with |f| <= 64 * 3 + 1.
     np.testing.assert_allclose(g, np.full(x.shape, c), rtol=0, atol=1e-9)
+
+
+def test_difference_errors_of_x_cubed_are_eps_squared_and_three_eps_plus_eps_squared():
+    """For x**3 at 1 the errors are exactly e**2 (central) and 3 e + e**2 (one-sided), up to rounding."""
+    steps = np.array([1e-1, 1e-2, 1e-3])
+    central, one_sided = difference_errors(lambda x: x**3, lambda x: 3 * x**2, 1.0, steps)
+    # Rounding only: ~1e-16 * |f| / e <= 1e-13, relative to errors >= 1e-6.
+    np.testing.assert_allclose(central, steps**2, rtol=1e-6)
+    np.testing.assert_allclose(one_sided, 3 * steps + steps**2, rtol=1e-6)
+    with pytest.raises(ValueError, match="eps must be positive step sizes"):
+        difference_errors(np.exp, np.exp, 0.0, [1e-3, 0.0])
 
 
 # ---------------------------------------------------------------- gradcheck

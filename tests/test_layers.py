@@ -24,7 +24,7 @@ NAME = tinygrad_nnd.__name__
 
 # Bottom to top; each layer is a list of the package's top-level modules and subpackages.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("plain helpers", ("_version", "text")),
+    ("plain helpers", ("_version", "_arguments", "text")),
     ("engine", ("engine",)),
     ("checks", ("gradcheck", "testing")),
     ("network and training", ("nn",)),

@@ -18,6 +18,7 @@ import pytest
 
 from tinygrad_nnd import NeuralNetwork, Trainer, plots, sigmoid, sigmoid_prime
 from tinygrad_nnd.datasets import sleep_study, sleep_study_part7
+from tinygrad_nnd.nn.grid import prediction_grid
 from tinygrad_nnd.plots import (
     SECONDS_PER_YEAR,
     BruteForceResult,
@@ -354,6 +355,19 @@ def test_plot_prediction_surface(mpl, trained_network):
 def test_prediction_plots_reject_bad_arguments(mpl, kwargs, match):
     with pytest.raises(ValueError, match=match):
         plots.plot_prediction_contour(NeuralNetwork(seed=0), **kwargs)
+
+
+def test_prediction_grid_is_the_network_on_scaled_hours_and_leaves_it_unchanged(trained_network):
+    """prediction_grid (no matplotlib) feeds the network hours / x_max and scales its output by y_scale."""
+    before = trained_network.get_params()
+    sleep, study, scores, x_max, y_scale = prediction_grid(trained_network, (8, 4), 50.0, resolution=7)
+    assert sleep.shape == study.shape == scores.shape == (7, 7) and (x_max, y_scale) == ((8.0, 4.0), 50.0)
+    np.testing.assert_array_equal(sleep[0], np.linspace(0, 8, 7))
+    np.testing.assert_array_equal(study[:, 0], np.linspace(0, 4, 7))
+    expected = 50 * trained_network.forward(np.column_stack([sleep.ravel() / 8, study.ravel() / 4]))
+    # The same forward pass on the same inputs: equal up to rounding (rtol=1e-12).
+    np.testing.assert_allclose(scores.ravel(), expected.ravel(), rtol=1e-12)
+    assert np.array_equal(trained_network.get_params(), before)
 
 
 def test_prediction_plots_need_a_two_in_one_out_network(mpl):

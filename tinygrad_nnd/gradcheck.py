@@ -58,6 +58,53 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: Any, eps: float = 1e-4
     return gradient
 
 
+def difference_errors(
+    f: Callable[[float], Any], f_prime: Callable[[float], Any], x: float, eps: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far central and one-sided differences are from the exact derivative, for each step.
+
+    Part V's warning in numbers: for each step ``e`` of ``eps``, the central
+    difference is :func:`numerical_gradient`'s ``(f(x + e) - f(x - e)) / (2 e)``, the
+    one-sided difference ``(f(x + e) - f(x)) / e``. As ``e`` shrinks, both errors first
+    shrink (the truncation error, like ``e**2`` and like ``e``), then grow again as
+    rounding takes over.
+
+    Parameters
+    ----------
+    f, f_prime : callable
+        A function of one float, returning a number, and its exact derivative.
+    x : float
+        Where to differentiate.
+    eps : array_like
+        The steps, positive numbers.
+
+    Returns
+    -------
+    central, one_sided : ndarray
+        ``|central - exact|`` and ``|one-sided - exact|``, one per step (float64).
+
+    Raises
+    ------
+    ValueError
+        If a step is not positive.
+
+    Examples
+    --------
+    >>> central, one_sided = difference_errors(lambda x: x**3, lambda x: 3 * x**2, 1.0, [1e-1, 1e-4])
+    >>> central.round(10).tolist(), one_sided.round(6).tolist()  # like e**2 and like 3 e
+    ([0.01, 1e-08], [0.31, 0.0003])
+    """
+    steps = np.asarray(eps, dtype=np.float64).reshape(-1)
+    if (steps <= 0).any():
+        raise ValueError("eps must be positive step sizes")
+    x = float(x)
+    exact = float(f_prime(x))
+    at_x = _scalar(f(x))
+    central = np.array([numerical_gradient(lambda p: f(float(p[0])), [x], e)[0] for e in steps])
+    one_sided = np.array([(_scalar(f(x + e)) - at_x) / e for e in steps])
+    return np.abs(central - exact), np.abs(one_sided - exact)
+
+
 def _scalar(value: Any) -> float:
     """The one number in a float, one-element array or one-element Tensor."""
     array = np.asarray(getattr(value, "data", value), dtype=np.float64)

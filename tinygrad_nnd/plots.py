@@ -5,7 +5,9 @@ imports without it, and only the functions that draw need it (they raise an
 :class:`ImportError` that names the pip command when it is missing). This module
 only draws: the brute-force search of Part III that :func:`plot_brute_force_cost`
 shows is computed in :mod:`tinygrad_nnd.nn.brute_force` (:func:`brute_force_cost`,
-:func:`curse_of_dimensionality_years`, re-exported here), without matplotlib.
+:func:`curse_of_dimensionality_years`, re-exported here), the predictions on a grid
+in :func:`tinygrad_nnd.nn.grid.prediction_grid` and the errors of numerical
+derivatives in :func:`tinygrad_nnd.gradcheck.difference_errors`, all without matplotlib.
 
 Figures are made with ``matplotlib.figure.Figure()`` directly, never through
 ``pyplot``: no global figure registry, no GUI backend, nothing to close. Save one
@@ -52,16 +54,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._arguments import positive_int
 from .datasets import MAX_SCORE
+from .gradcheck import difference_errors
 from .nn.activations import sigmoid, sigmoid_prime
 from .nn.brute_force import (
     SECONDS_PER_YEAR,
     BruteForceResult,
-    _positive_int,
     brute_force_cost,
     curse_of_dimensionality_years,
 )
-from .nn.network import scratch_copy
+from .nn.grid import prediction_grid
+from .text import plural
 
 if TYPE_CHECKING:  # pragma: no cover - only for type checkers
     from types import ModuleType
@@ -157,7 +161,7 @@ def plot_network(
     >>> len(fig.axes[0].get_lines())
     9
     """
-    sizes = [_positive_int(n, "layer_sizes entry") for n in layer_sizes]
+    sizes = [positive_int(n, "layer_sizes entry") for n in layer_sizes]
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes needs at least an input and an output layer, got {tuple(layer_sizes)}")
     series = sizes[0] == 2 and sizes[-1] == 1
@@ -185,9 +189,7 @@ def plot_network(
             kind = "output layer"
         else:
             kind = "hidden layer" if len(sizes) == 3 else f"hidden layer {l}"
-        ax.text(
-            l, -max(sizes) / 2 - 0.2, f"{kind}\n({sizes[l]} unit{'s' if sizes[l] > 1 else ''})", ha="center", va="top"
-        )
+        ax.text(l, -max(sizes) / 2 - 0.2, f"{kind}\n({plural(sizes[l], 'unit')})", ha="center", va="top")
     for name, y_pos in zip(input_names, heights[0]):
         ax.text(-0.15, y_pos, name, ha="right", va="center")
     for name, y_pos in zip(output_names, heights[-1]):
@@ -246,7 +248,8 @@ def plot_difference_error(f: Any = None, f_prime: Any = None, x: float = 1.0, ep
 
     For each step ``eps`` it draws ``|central - exact|`` and ``|one-sided - exact|``,
     with ``central = (f(x + eps) - f(x - eps)) / (2 eps)`` and
-    ``one-sided = (f(x + eps) - f(x)) / eps``, on logarithmic axes. Going right to
+    ``one-sided = (f(x + eps) - f(x)) / eps``, on logarithmic axes (computed by
+    :func:`tinygrad_nnd.gradcheck.difference_errors`). Going right to
     left, both errors first shrink (the truncation error, like ``eps**2`` for the
     central and like ``eps`` for the one-sided difference), then grow again as
     rounding takes over. A dotted line marks the series' ``eps = 1e-4``.
@@ -288,16 +291,11 @@ def plot_difference_error(f: Any = None, f_prime: Any = None, x: float = 1.0, ep
     else:
         name = getattr(f, "__name__", "f")
     steps = np.logspace(-13, -1, 61) if eps is None else _as_1d(eps, "eps", what="step sizes")
-    if (steps <= 0).any():
-        raise ValueError("eps must be positive step sizes")
+    central, one_sided = difference_errors(f, f_prime, x, steps)
     x = float(x)
-    exact = float(f_prime(x))
-    central = np.array([(float(f(x + e)) - float(f(x - e))) / (2 * e) for e in steps])
-    one_sided = np.array([(float(f(x + e)) - float(f(x))) / e for e in steps])
     fig = _new_figure((8, 5))
     ax = fig.add_subplot()
-    for estimate, label in ((central, "central difference"), (one_sided, "one-sided difference")):
-        error = np.abs(estimate - exact)
+    for error, label in ((central, "central difference"), (one_sided, "one-sided difference")):
         ax.loglog(steps, np.where(error > 0, error, np.nan), marker=".", label=label)
     ax.axvline(1e-4, color="0.5", linestyle=":", label="eps = 1e-4 (the series)")
     ax.set_xlabel("Step size eps")
@@ -441,35 +439,6 @@ def plot_brute_force_cost(result: BruteForceResult) -> Figure:
 # --------------------------------------------------------------------------- Parts VI-VII: predictions
 
 
-def _prediction_grid(
-    N: Any, x_max: Sequence[float], y_scale: float, resolution: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float], float]:
-    """Hours of sleep and of study (raw) on a grid, and the predicted score there (times ``y_scale``)."""
-    try:
-        sleep_max, study_max = (float(v) for v in x_max)
-    except (TypeError, ValueError):
-        raise ValueError(f"x_max must be two numbers (hours of sleep, hours of study), got {x_max!r}") from None
-    if not all(math.isfinite(v) and v > 0 for v in (sleep_max, study_max)):
-        raise ValueError(f"x_max must be two finite numbers > 0, got {x_max!r}")
-    y_scale = float(y_scale)
-    if not math.isfinite(y_scale) or y_scale <= 0:
-        raise ValueError(f"y_scale must be a finite number > 0, got {y_scale!r}")
-    resolution = _positive_int(resolution, "resolution")
-    if resolution < 2:
-        raise ValueError(f"resolution must be at least 2, got {resolution}")
-    for attr, expected in (("input_layer_size", 2), ("output_layer_size", 1)):
-        size = getattr(N, attr, expected)
-        if size != expected:
-            raise ValueError(
-                f"the prediction plots need a network with 2 inputs (sleep, study) and 1 output (score); "
-                f"this one has {attr} = {size}"
-            )
-    sleep, study = np.meshgrid(np.linspace(0, sleep_max, resolution), np.linspace(0, study_max, resolution))
-    inputs = np.column_stack([sleep.ravel() / sleep_max, study.ravel() / study_max])
-    scores = np.asarray(scratch_copy(N).forward(inputs), dtype=np.float64).reshape(sleep.shape) * y_scale
-    return sleep, study, scores, (sleep_max, study_max), y_scale
-
-
 def _training_points(
     X: Any, y: Any, scale: tuple[float, float], y_scale: float, data_normalized: bool, *, need_y: bool
 ) -> tuple[np.ndarray, np.ndarray | None] | None:
@@ -551,7 +520,7 @@ def plot_prediction_contour(
     >>> _ = Trainer(N).train(X, y)
     >>> fig = plot_prediction_contour(N, X, y)
     """
-    sleep, study, scores, scale, y_scale = _prediction_grid(N, x_max, y_scale, resolution)
+    sleep, study, scores, scale, y_scale = prediction_grid(N, x_max, y_scale, resolution)
     points = _training_points(X, y, scale, y_scale, data_normalized, need_y=False)
     fig = _new_figure((7, 5))
     ax = fig.add_subplot()
@@ -627,7 +596,7 @@ def plot_prediction_surface(
     >>> fig.axes[0].name
     '3d'
     """
-    sleep, study, scores, scale, y_scale = _prediction_grid(N, x_max, y_scale, resolution)
+    sleep, study, scores, scale, y_scale = prediction_grid(N, x_max, y_scale, resolution)
     points = _training_points(X, y, scale, y_scale, data_normalized, need_y=True)
     fig = _new_figure((8, 6), layout=None)  # constrained layout and 3-D axes do not mix well
     try:

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from .._arguments import positive_int
+
 __all__ = ["SECONDS_PER_YEAR", "BruteForceResult", "brute_force_cost", "curse_of_dimensionality_years"]
 
 #: Seconds in a (365-day) year, as Part III counts them: ``3600 * 24 * 365``.
@@ -70,8 +72,8 @@ def curse_of_dimensionality_years(seconds_per_1000_evals: float, n_weights: int,
     seconds = float(seconds_per_1000_evals)
     if not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"seconds_per_1000_evals must be a finite number >= 0, got {seconds_per_1000_evals!r}")
-    n_weights = _positive_int(n_weights, "n_weights")
-    n_values = _positive_int(n_values, "n_values")
+    n_weights = positive_int(n_weights, "n_weights")
+    n_values = positive_int(n_values, "n_values")
     if seconds == 0:
         return 0.0
     blocks = Fraction(n_values**n_weights, 1000)
@@ -211,7 +213,7 @@ def brute_force_cost(
     >>> bool(np.array_equal(N.get_params(), before))
     True
     """
-    n_values = _positive_int(n_values, "n_values")
+    n_values = positive_int(n_values, "n_values")
     params = np.array(N.get_params(), dtype=np.float64)
     n_params = int(params.size)
     if isinstance(weight_index, bool) or not isinstance(weight_index, Integral):
@@ -252,14 +254,6 @@ def brute_force_cost(
         start_weight=float(params[weight_index]),
         start_cost=start_cost,
     )
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
 
 
 def _weight_name(N: Any, index: int) -> str:
