@@ -10,6 +10,7 @@ from tinygrad_nnd.datasets import sleep_study
 from tinygrad_nnd.engine.ops import Op
 from tinygrad_nnd.viz import (
     BackwardTrace,
+    ChainRuleComparison,
     GradientComparison,
     explain_network,
     graph_nodes,
@@ -268,6 +269,7 @@ def test_explain_text_walks_every_step_and_ends_with_the_delta_comparisons() -> 
 
 
 def test_gradient_comparison_relative_difference() -> None:
+    assert GradientComparison is ChainRuleComparison  # the former name still works
     assert GradientComparison("a", "b", 0.0, 0.0).relative_diff == 0.0
     assert GradientComparison("a", "b", 1e-3, 0.0).relative_diff == float("inf")
     assert GradientComparison("a", "b", 1e-3, 2.0).relative_diff == 5e-4

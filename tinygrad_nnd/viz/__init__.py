@@ -29,7 +29,7 @@ from .graph import (
     summarize_array,
     to_dot,
 )
-from .network import GradientComparison, NetworkExplanation, explain_network, network_cost_graph
+from .network import ChainRuleComparison, GradientComparison, NetworkExplanation, explain_network, network_cost_graph
 from .page import backward_pass_html, series_gradient_names
 from .svg import layered_svg
 from .trace import (
@@ -44,6 +44,7 @@ __all__ = [
     "BackwardStep",
     "BackwardTrace",
     "backward_pass_html",
+    "ChainRuleComparison",
     "GradientComparison",
     "GraphDrawing",
     "NetworkExplanation",

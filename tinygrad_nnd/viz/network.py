@@ -22,7 +22,13 @@ from ..nn import NeuralNetwork
 from ..nn.network import scratch_copy
 from .trace import BackwardTrace, trace_backward
 
-__all__ = ["GradientComparison", "NetworkExplanation", "explain_network", "network_cost_graph"]
+__all__ = [
+    "ChainRuleComparison",
+    "GradientComparison",
+    "NetworkExplanation",
+    "explain_network",
+    "network_cost_graph",
+]
 
 
 def network_cost_graph(N: NeuralNetwork, X: Any, y: Any) -> Tensor:
@@ -60,8 +66,16 @@ def network_cost_graph(N: NeuralNetwork, X: Any, y: Any) -> Tensor:
 
 
 @dataclass
-class GradientComparison:
-    """An autodiff gradient set beside its hand-written counterpart.
+class ChainRuleComparison:
+    """An array of the autodiff trace beside its hand-written counterpart from Part IV's chain rule.
+
+    Not :class:`~tinygrad_nnd.nn.GradientCheck`, which judges a whole gradient against
+    central differences by the series' norm ratio and so must allow for their error:
+    both arrays here are exact up to rounding, and the deltas are not gradients of the
+    cost with respect to parameters but what arrives at ``z_l``, so each array is
+    compared element by element (the largest difference, relative to the hand-written
+    array's scale), and :meth:`NetworkExplanation.agrees` allows only rounding (1e-10).
+    ``GradientComparison``, its former name, still works.
 
     Attributes
     ----------
@@ -94,6 +108,10 @@ class GradientComparison:
         )
 
 
+#: The former name of :class:`ChainRuleComparison`, kept for code that uses it.
+GradientComparison = ChainRuleComparison
+
+
 @dataclass
 class NetworkExplanation:
     """The backward pass of a network's cost, checked against the series' hand-written gradients.
@@ -107,9 +125,9 @@ class NetworkExplanation:
         ``J`` at the network's weights.
     trace : BackwardTrace
         Every step, labelled ``J, ..., y_hat, z_3, a_2, z_2`` (plus unnamed ``%k`` nodes).
-    weight_checks : list of GradientComparison
+    weight_checks : list of ChainRuleComparison
         ``dJ/dW_l`` (autodiff) against ``cost_function_prime``'s ``dJdW_l``.
-    delta_checks : list of GradientComparison
+    delta_checks : list of ChainRuleComparison
         The gradient arriving at ``z_l`` against ``delta_l``, from the output layer down.
     """
 
@@ -117,8 +135,8 @@ class NetworkExplanation:
     n_examples: int
     cost: float
     trace: BackwardTrace
-    weight_checks: list[GradientComparison]
-    delta_checks: list[GradientComparison]
+    weight_checks: list[ChainRuleComparison]
+    delta_checks: list[ChainRuleComparison]
 
     def agrees(self, rtol: float = 1e-10) -> bool:
         """True if every comparison's relative difference is at most ``rtol``."""
@@ -205,10 +223,10 @@ def explain_network(N: NeuralNetwork, X: Any, y: Any) -> NetworkExplanation:
     )
 
 
-def _compare(autodiff: str, a: np.ndarray, by_hand: str, b: np.ndarray) -> GradientComparison:
+def _compare(autodiff: str, a: np.ndarray, by_hand: str, b: np.ndarray) -> ChainRuleComparison:
     if a.shape != b.shape:
         raise AssertionError(f"{autodiff} has shape {a.shape} but {by_hand} has shape {b.shape}")
-    return GradientComparison(
+    return ChainRuleComparison(
         autodiff=autodiff,
         by_hand=by_hand,
         max_abs_diff=float(np.max(np.abs(a - b), initial=0.0)),
