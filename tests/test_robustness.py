@@ -470,6 +470,19 @@ def test_test_gradient_says_the_same_where_the_gradient_is_all_but_zero(capsys) 
     assert capsys.readouterr().out.startswith("The gradient is all but zero at these weights")
 
 
+def test_a_check_fails_only_where_its_norm_ratio_can_judge() -> None:
+    """failed, outcome and verdict agree: a large ratio with every difference within resolution is "can't tell"."""
+    from tinygrad_nnd.nn.gradient_check import FAILED, PASSED, GradientCheck, verdict
+
+    ok = GradientCheck("autodiff", "numerical", 1e-10, 1e-12, 1e-8)
+    unsure = GradientCheck("autodiff", "numerical", 0.5, 1e-9, 1e-8)
+    wrong = GradientCheck("autodiff", "numerical", 0.5, 1e-3, 1e-8)
+    assert [c.failed for c in (ok, unsure, wrong)] == [False, False, True]
+    assert [c.outcome for c in (ok, unsure, wrong)] == ["yes", "can't tell", "NO"]
+    assert verdict([ok]) == PASSED and verdict([unsure, wrong]) == FAILED
+    assert verdict([ok, unsure]).startswith("The gradient is all but zero at these weights")
+
+
 def test_one_threshold_for_the_series_check_and_the_command_line(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     """A norm ratio of 1.2e-7 used to pass test_gradient (1.6e-7) and fail gradcheck (1e-7): now both judge it alike."""
     from tinygrad_nnd import test_gradient

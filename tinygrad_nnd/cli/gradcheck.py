@@ -47,4 +47,4 @@ def run(args: argparse.Namespace) -> int:
     if all(c.passed for c in comparisons):
         return 0
     print(verdict(comparisons))
-    return 0 if all(c.passed or c.all_but_zero for c in comparisons) else EXIT_CHECK_FAILED
+    return EXIT_CHECK_FAILED if any(c.failed for c in comparisons) else 0

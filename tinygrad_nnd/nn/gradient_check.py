@@ -125,9 +125,14 @@ class GradientCheck:
         return not self.passed and self.max_abs_difference <= self.resolution
 
     @property
+    def failed(self) -> bool:
+        """The gradients differ: the ratio failed, and not only because the gradient is all but zero."""
+        return not self.passed and not self.all_but_zero
+
+    @property
     def outcome(self) -> str:
-        """``"yes"``, ``"NO"``, or ``"can't tell"`` (:attr:`all_but_zero`)."""
-        return "yes" if self.passed else ("can't tell" if self.all_but_zero else "NO")
+        """``"yes"``, ``"NO"`` (:attr:`failed`), or ``"can't tell"`` (:attr:`all_but_zero`)."""
+        return "yes" if self.passed else ("NO" if self.failed else "can't tell")
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.norm_ratio, self.passed))
@@ -157,7 +162,7 @@ def verdict(checks: Sequence[GradientCheck]) -> str:
     """The series' verdict on ``checks``, or why the check cannot judge (an all but zero gradient)."""
     if all(check.passed for check in checks):
         return PASSED
-    if all(check.passed or check.all_but_zero for check in checks):
+    if not any(check.failed for check in checks):
         worst = max((c for c in checks if c.all_but_zero), key=lambda c: c.max_abs_difference)
         return (
             "The gradient is all but zero at these weights: every difference from central differences "
