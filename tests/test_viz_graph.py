@@ -15,6 +15,7 @@ import pytest
 from tinygrad_nnd import NeuralNetwork, Tensor
 from tinygrad_nnd.datasets import sleep_study
 from tinygrad_nnd.viz import format_graph, format_tree, graph_nodes, network_cost_graph, node_labels, render, to_dot
+from tinygrad_nnd.viz.graph import node_depths
 
 SERIES_NAMES_AND_SHAPES = {
     "X": (3, 2),
@@ -62,6 +63,15 @@ def test_graph_nodes_follow_the_forward_pass_of_the_series() -> None:
     """Property: on the seed network the named nodes come in the order the forward pass makes them."""
     names = [t.name for t in graph_nodes(seed_cost_graph()) if t.name]
     assert names == ["X", "W_1", "z_2", "a_2", "W_2", "z_3", "y_hat", "y", "J"]
+
+
+def test_node_depths_count_the_ops_on_the_longest_path_of_the_series_graph() -> None:
+    """Leaves at 0; each layer one op deeper than its deepest input, however long the other inputs' paths."""
+    J = seed_cost_graph()
+    depth = node_depths(J)
+    named = {t.name: depth[id(t)] for t in graph_nodes(J) if t.name and t.name != "J"}
+    assert named == {"X": 0, "W_1": 0, "z_2": 1, "a_2": 2, "W_2": 0, "z_3": 3, "y_hat": 4, "y": 0}
+    assert all(depth[id(t)] == max(depth[id(p)] for p in t.parents) + 1 for t in graph_nodes(J) if t.op)
 
 
 def test_graph_nodes_of_a_leaf_is_the_leaf() -> None:

@@ -48,6 +48,7 @@ __all__ = [
     "format_graph",
     "format_tree",
     "graph_nodes",
+    "node_depths",
     "node_labels",
     "render",
     "summarize_array",
@@ -58,8 +59,19 @@ __all__ = [
 # ----------------------------------------------------------------------------- walking the graph
 
 
-def _depths(root: Tensor) -> dict[int, int]:
-    """How many ops lie on the longest path from a leaf or constant to each node."""
+def node_depths(root: Tensor) -> dict[int, int]:
+    """How many ops lie on the longest path from a leaf or constant to each node, by ``id``.
+
+    Leaves and constants are at depth 0, an op's result one deeper than its deepest input.
+
+    Examples
+    --------
+    >>> from tinygrad_nnd import Tensor
+    >>> x = Tensor([1.0], requires_grad=True)
+    >>> y = (x * 2).sum()
+    >>> sorted(node_depths(y).values())
+    [0, 0, 1, 2]
+    """
     depth: dict[int, int] = {}
     for node in topological_order(root, inputs_of=lambda node: node.parents):
         depth[id(node)] = max((depth[id(p)] for p in node.parents), default=-1) + 1
@@ -92,7 +104,7 @@ def graph_nodes(root: Tensor) -> list[Tensor]:
     >>> [t.name or (t.op.name if t.op else "const") for t in graph_nodes(y)]
     ['x', 'mul', 'const', 'add']
     """
-    depth = _depths(root)
+    depth = node_depths(root)
 
     def deepest_first(node: Tensor) -> Sequence[Tensor]:
         parents = node.parents

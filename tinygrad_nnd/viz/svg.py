@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 
 from ..engine import Tensor
-from .graph import graph_nodes, node_labels
+from .graph import graph_nodes, node_depths, node_labels
 
 __all__ = ["layered_svg"]
 
@@ -53,11 +53,10 @@ def layered_svg(root: Tensor) -> str:
     k_of = {id(t): k for k, t in enumerate(nodes)}
     # Columns: an op node's result at 2 * (ops on the longest path to it), the op just before.
     column: dict[str, int] = {}
-    depth: dict[int, int] = {}
+    depth = node_depths(root)
     for k, t in enumerate(nodes):
         if t.op is not None:
-            depth[k] = max((depth.get(k_of[id(p)], 0) for p in t.parents), default=0) + 1
-            column[f"t{k}"], column[f"op{k}"] = 2 * depth[k], 2 * depth[k] - 1
+            column[f"t{k}"], column[f"op{k}"] = 2 * depth[id(t)], 2 * depth[id(t)] - 1
     first_use: dict[int, int] = {}  # the leftmost op column that uses each tensor
     for k, t in enumerate(nodes):
         for p in t.parents:
