@@ -222,7 +222,7 @@ def _records(reader: Iterator[list[str]], next_start: list[int] | None = None) -
     line = 1
     next_start = [1] if next_start is None else next_start
     for fields in reader:
-        start, line = line, reader.line_num + 1  # type: ignore[attr-defined]
+        start, line = line, reader.line_num + 1  # type: ignore[attr-defined]  # a csv.reader, typed as Iterator
         next_start[0] = line
         if not fields or all(not field.strip() for field in fields):
             continue

@@ -121,13 +121,13 @@ def _usable_stdout(closed: bool, strict: bool) -> Iterator[None]:
     errors = getattr(sys.stdout, "errors", None)
     lenient = not strict and not closed and reconfigure is not None and errors == "strict"
     if lenient:
-        reconfigure(errors="backslashreplace")  # type: ignore[misc]
+        reconfigure(errors="backslashreplace")  # type: ignore[misc]  # not None when lenient
     try:
         yield
     finally:
         if lenient and sys.stdout is original:
             with contextlib.suppress(ValueError, OSError):  # the stream was closed meanwhile
-                reconfigure(errors=errors)  # type: ignore[misc]
+                reconfigure(errors=errors)  # type: ignore[misc]  # not None when lenient
         if closed:
             sys.stdout.close()
             sys.stdout = original

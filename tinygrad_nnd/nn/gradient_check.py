@@ -218,5 +218,4 @@ def test_gradient(N: NeuralNetwork, X: Any, y: Any, verbose: bool = True) -> Gra
     return check
 
 
-# pytest would collect a module-level function named test_*: tell it this one is not a test.
-test_gradient.__test__ = False  # type: ignore[attr-defined]
+test_gradient.__test__ = False  # type: ignore[attr-defined]  # pytest's marker: a test_* function, not a test
