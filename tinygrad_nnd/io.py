@@ -52,7 +52,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .nn import NeuralNetwork
-from .nn.network import OUTPUTS
+from .nn.network import OUTPUTS, param_layout
 
 __all__ = [
     "FORMAT",
@@ -301,12 +301,9 @@ def read_model(path: str | os.PathLike[str]) -> SavedModel:
                 )
             layer_sizes = _layer_sizes(path, entries)
             n_layers = len(layer_sizes) - 1
-            shapes: dict[str, tuple[int, ...]] = {
-                f"W_{l}": (layer_sizes[l - 1], layer_sizes[l]) for l in range(1, n_layers + 1)
-            }
-            bias_names = {f"b_{l}" for l in range(1, n_layers + 1)}
-            if names & bias_names:  # biases: all of them, or none
-                shapes.update({f"b_{l}": (layer_sizes[l],) for l in range(1, n_layers + 1)})
+            bias_names = {name for name, _, _ in param_layout(layer_sizes, bias=True)[n_layers:]}
+            # biases: all of them, or none
+            shapes = {name: shape for name, shape, _ in param_layout(layer_sizes, bias=bool(names & bias_names))}
             expected = set(shapes)
             unexpected = sorted(names - expected - set(_SETTINGS) - set(_OPTIONAL))
             if unexpected:
@@ -345,9 +342,7 @@ def read_model(path: str | os.PathLike[str]) -> SavedModel:
         bias=bias,
         output="sigmoid" if output is None else str(output),
     )
-    N.weights = [params[f"W_{l}"] for l in range(1, n_layers + 1)]
-    if bias:
-        N.biases = [params[f"b_{l}"] for l in range(1, n_layers + 1)]
+    N.set_params(np.concatenate([params[name].ravel() for name, _, _ in N.param_layout()]))
     return SavedModel(N, None if preprocessing is None else str(preprocessing))
 
 
@@ -392,8 +387,7 @@ def _headers(path: Path, archive: zipfile.ZipFile) -> dict[str, tuple[tuple[int,
 
 def _named_params(N: NeuralNetwork) -> list[tuple[str, np.ndarray]]:
     """``[("W_1", W_1), ..., ("b_1", b_1), ...]``: the parameters under their names in the file."""
-    named = [(f"W_{l}", W) for l, W in enumerate(N.weights, start=1)]
-    return named + [(f"b_{l}", b) for l, b in enumerate(N.biases, start=1)]
+    return [(name, p) for (name, _, _), p in zip(N.param_layout(), N.params)]
 
 
 def _check_weight_header(

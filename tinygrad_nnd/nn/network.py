@@ -58,6 +58,26 @@ def _cross_entropy(z: Any, y: Any) -> Any:
 INIT_CHOICES = ("uniform", "fan_in")
 
 
+def param_layout(layer_sizes: Sequence[int], bias: bool) -> list[tuple[str, tuple[int, ...], int]]:
+    """``(name, shape, offset)`` of each parameter of a network in one flat vector: ``W_1 ... W_L``, then
+    ``b_1 ... b_L`` with biases. The one place that lays the vector out (and names the model file's entries).
+
+    >>> param_layout((2, 3, 1), bias=True)
+    [('W_1', (2, 3), 0), ('W_2', (3, 1), 6), ('b_1', (3,), 9), ('b_2', (1,), 12)]
+    """
+    n_layers = len(layer_sizes) - 1
+    named: list[tuple[str, tuple[int, ...]]] = [
+        (f"W_{l}", (layer_sizes[l - 1], layer_sizes[l])) for l in range(1, n_layers + 1)
+    ]
+    if bias:
+        named += [(f"b_{l}", (layer_sizes[l],)) for l in range(1, n_layers + 1)]
+    layout, start = [], 0
+    for name, shape in named:
+        layout.append((name, shape, start))
+        start += int(np.prod(shape))
+    return layout
+
+
 def _data_nodes(X: np.ndarray, y: np.ndarray) -> tuple[Tensor, Tensor]:
     """The data as constant graph nodes named as in the series, ``X`` and ``y`` (for graph views)."""
     return Tensor(X, name="X"), Tensor(y, name="y")
@@ -220,21 +240,13 @@ class NeuralNetwork:
                 raise ValueError(f"{what}: {prefix}_{l} must have shape {shape}, got {a.shape}")
             setattr(self, f"{prefix}_{l}", a)
 
-    def _param_layout(self) -> list[tuple[str, tuple[int, ...], int]]:
+    def param_layout(self) -> list[tuple[str, tuple[int, ...], int]]:
         """``(name, shape, offset)`` of each parameter in the flat vector of :meth:`get_params`.
 
-        ``W_1 ... W_L``, then ``b_1 ... b_L`` with biases: the one place that lays the vector out.
+        >>> NeuralNetwork().param_layout()
+        [('W_1', (2, 3), 0), ('W_2', (3, 1), 6)]
         """
-        names = [f"W_{l}" for l in range(1, self.n_layers + 1)]
-        shapes: list[tuple[int, ...]] = list(self._weight_shapes())
-        if self.bias:
-            names += [f"b_{l}" for l in range(1, self.n_layers + 1)]
-            shapes += [(n,) for n in self.layer_sizes[1:]]
-        layout, start = [], 0
-        for name, shape in zip(names, shapes):
-            layout.append((name, shape, start))
-            start += int(np.prod(shape))
-        return layout
+        return param_layout(self.layer_sizes, self.bias)
 
     @property
     def params(self) -> list[np.ndarray]:
@@ -243,7 +255,7 @@ class NeuralNetwork:
 
     @property
     def n_params(self) -> int:
-        return sum(int(np.prod(shape)) for _, shape, _ in self._param_layout())
+        return sum(int(np.prod(shape)) for _, shape, _ in self.param_layout())
 
     def param_name(self, index: int) -> str:
         """The name of entry ``index`` of :meth:`get_params`' vector, as the series writes it.
@@ -252,7 +264,7 @@ class NeuralNetwork:
         >>> N.param_name(3), N.param_name(6), N.n_params
         ('W_1[1, 0]', 'W_2[0, 0]', 9)
         """
-        for name, shape, start in self._param_layout():
+        for name, shape, start in self.param_layout():
             if start <= index < start + int(np.prod(shape)):
                 position = ", ".join(str(i) for i in np.unravel_index(index - start, shape))
                 return f"{name}[{position}]"
@@ -266,9 +278,7 @@ class NeuralNetwork:
 
     def _split(self, params: Any) -> tuple[list[Any], list[Any]]:
         """A flat vector (array or Tensor) cut into the weights and the biases, as :meth:`get_params` lays them out."""
-        pieces = [
-            params[start : start + int(np.prod(shape))].reshape(shape) for _, shape, start in self._param_layout()
-        ]
+        pieces = [params[start : start + int(np.prod(shape))].reshape(shape) for _, shape, start in self.param_layout()]
         return pieces[: self.n_layers], pieces[self.n_layers :]
 
     def set_params(self, params: Any) -> None:
@@ -280,7 +290,7 @@ class NeuralNetwork:
                 f"{self.layer_sizes}, got shape {params.shape}"
             )
         weights, biases = self._split(params)
-        for (name, _, _), piece in zip(self._param_layout(), weights + biases):
+        for (name, _, _), piece in zip(self.param_layout(), weights + biases):
             setattr(self, name, piece.copy())
 
     # ---------------------------------------------------------------- data checks
@@ -397,7 +407,7 @@ class NeuralNetwork:
     def _cost_of_params(self, params: Tensor, X: Any, y: Any) -> Tensor:
         """:meth:`cost_of_params` without the data checks (``X`` and ``y`` may be traced Tensors)."""
         weights, biases = self._split(params)
-        for (name, _, _), piece in zip(self._param_layout(), weights + biases):
+        for (name, _, _), piece in zip(self.param_layout(), weights + biases):
             piece.name = name
         return self._cost(X, y, weights, biases)
 
@@ -457,8 +467,8 @@ class NeuralNetwork:
         cached = getattr(self, "_program", None)  # (key, program), replaced as one: safe for threads
         if cached is not None and cached[0] == key:
             return cached[1]
-        weights = [Tensor(W, requires_grad=True, name=f"W_{l}") for l, W in enumerate(self.weights, start=1)]
-        biases = [Tensor(b, requires_grad=True, name=f"b_{l}") for l, b in enumerate(self.biases, start=1)]
+        leaves = [Tensor(p, requires_grad=True, name=name) for (name, _, _), p in zip(self.param_layout(), self.params)]
+        weights, biases = leaves[: self.n_layers], leaves[self.n_layers :]
         X_t, y_t = _data_nodes(X, y)
         root = trace(lambda: self._cost(X_t, y_t, weights, biases), [X_t, y_t])
         program = build(root, weights + biases, [X_t, y_t], gradient=True, value_as_float=True)
