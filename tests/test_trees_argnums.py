@@ -20,6 +20,7 @@ from tinygrad_nnd import (
     Tensor,
     grad,
     hvp,
+    jit,
     ravel_pytree,
     tree_flatten,
     tree_leaves,
@@ -343,3 +344,20 @@ def test_jit_refuses_argnums_out_of_range_and_integer_leaves():
         compiled.grad({"W": np.ones(2)})
     with pytest.raises(TypeError, match=r"jit: cannot differentiate with respect to argument 0\['W'\]"):
         jit(lambda p: p["W"].sum()).grad({"W": np.arange(2)})
+
+
+def test_jit_names_each_program_argument_after_its_parameter_and_a_tree_leaf_after_its_path():
+    """The compiled source reads like the function: a plain array argument keeps its parameter's name,
+    a leaf of a tree argument gets the parameter's name and its path, the data keeps its own."""
+
+    def cost(w, X):
+        return ((X @ w).sigmoid() ** 2).sum()
+
+    def cost_of_tree(params, X):
+        return ((X @ params["W_1"]).sigmoid() ** 2).sum() + (params["layers"][1] ** 2).sum()
+
+    X = np.ones((3, 2))
+    assert jit(cost).source(np.ones((2, 1)), X).splitlines()[0] == "def program(w, X, _buffers):"
+    tree = {"W_1": np.ones((2, 1)), "layers": [np.ones(2), np.ones(3)]}
+    first_line = jit(cost_of_tree).source(tree, X).splitlines()[0]
+    assert first_line == "def program(params_W_1, params_layers_0, params_layers_1, X, _buffers):"
