@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_nnd import Tensor, gradients
-from tinygrad_nnd.engine import backpropagate
+from tinygrad_nnd.engine import backpropagate, topological_order
 
 
 def test_backpropagate_by_default_returns_array_gradients_of_the_leaves():
@@ -51,3 +51,37 @@ def test_on_step_sees_each_op_node_once_result_first_with_its_gradient_and_its_r
     np.testing.assert_array_equal(steps[1][1], np.ones(2), strict=True)  # dy/d(h*h)
     np.testing.assert_array_equal(steps[2][1], np.array([6.0, 12.0]), strict=True)  # dy/dh = 2h
     np.testing.assert_array_equal(steps[2][2][0], np.array([18.0, 36.0]), strict=True)  # dy/dw = 3 * 2h
+
+
+def test_topological_order_visits_what_inputs_of_gives_constants_included_inputs_first():
+    """With ``inputs_of`` (the graph views' walk) every node it names is visited, constants too, each
+    after all of its inputs and in the order ``inputs_of`` gives; without it, constants are skipped."""
+    w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+    c = Tensor([3.0, 4.0], name="c")  # a constant: no gradient flows to it
+    root = (w * c).sum()
+    asked = []
+
+    def inputs_reversed(node):
+        asked.append(node)
+        return tuple(reversed(node.parents))
+
+    order = topological_order(root, inputs_of=inputs_reversed)
+    assert order[-1] is root and len(order) == len({id(n) for n in order}) == 4
+    position = {id(n): i for i, n in enumerate(order)}
+    assert all(position[id(p)] < position[id(n)] for n in order for p in n.parents)
+    assert order.index(w) > order.index(c)  # mul's inputs reversed: c is visited before w
+    assert all(node is not None for node in asked) and {id(n) for n in asked} == {id(n) for n in order}
+    assert [n for n in topological_order(root) if n is c] == []
+
+
+def test_backpropagate_returns_the_leaves_and_exactly_the_wanted_inner_nodes():
+    """``wanted`` adds those inner nodes to the leaves' gradients, and no other inner node."""
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    hidden = w * 3.0
+    other = hidden.sigmoid()
+    root = other.sum()
+    grads = backpropagate(root, np.array(1.0), wanted=[hidden])
+    assert set(map(id, grads)) == {id(w), id(hidden)}
+    s = 1.0 / (1.0 + np.exp(-hidden.data))
+    np.testing.assert_allclose(grads[hidden], s * (1.0 - s), rtol=1e-15)  # one rule applied: rounding only
+    np.testing.assert_allclose(grads[w], 3.0 * s * (1.0 - s), rtol=1e-15)
