@@ -19,6 +19,7 @@ wrong forward (wrong axes, a missing term, a wrong count) is off by far more.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -27,8 +28,23 @@ import scipy.special
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_nnd import OPS, Tensor, detect_anomaly, no_grad
-from tinygrad_nnd.engine.ops import Log, Pow, Transpose
+from tinygrad_nnd import OPS, Op, Tensor, detect_anomaly, no_grad
+from tinygrad_nnd.engine import apply
+from tinygrad_nnd.engine.ops import (
+    Concatenate,
+    Exp,
+    Log,
+    LogSumExp,
+    Max,
+    Mean,
+    Min,
+    Pow,
+    Sqrt,
+    Squeeze,
+    Stack,
+    Sum,
+    Transpose,
+)
 from tinygrad_nnd.testing import OpCase, floats_arrays, op_inputs
 
 OP_NAMES = sorted(OPS)
@@ -133,6 +149,57 @@ def test_every_registered_op_has_a_forward_reference():
     assert set(REFERENCES) == set(OPS)
 
 
+@pytest.fixture
+def registry_restored():
+    """Put OPS back as it was afterwards, for tests that define op classes."""
+    saved = dict(OPS)
+    yield
+    OPS.clear()
+    OPS.update(saved)
+
+
+def test_an_op_class_that_sets_a_name_registers_itself_and_one_that_does_not_stays_out(registry_restored):
+    """Defining a subclass of Op with a ``name`` adds it to OPS under that name (the registry the suite loops
+    over); a subclass without a name of its own (a helper base, a variant for a test) changes no entry."""
+
+    class Cube(Op):
+        name = "cube_for_this_test"
+        __slots__ = ()
+
+    class ExpVariant(Exp):  # inherits the name "exp" without setting it
+        __slots__ = ()
+
+    assert OPS["cube_for_this_test"] is Cube
+    assert OPS["exp"] is Exp
+    assert all(cls is not ExpVariant for cls in OPS.values())
+
+
+@pytest.mark.parametrize(
+    "op_class, reference",
+    [
+        (Concatenate, lambda xs: np.concatenate(xs)),
+        (Stack, lambda xs: np.stack(xs)),
+        (Sum, lambda xs: np.sum(xs[0])),
+        (Mean, lambda xs: np.mean(xs[0])),
+        (Max, lambda xs: np.max(xs[0])),
+        (Min, lambda xs: np.min(xs[0])),
+        (Transpose, lambda xs: np.transpose(xs[0])),
+        (Squeeze, lambda xs: np.squeeze(xs[0])),
+        (LogSumExp, lambda xs: scipy.special.logsumexp(xs[0])),
+    ],
+    ids=lambda v: v.name if isinstance(v, type) else "",
+)
+def test_an_op_made_without_arguments_has_its_numpy_namesakes_defaults(op_class, reference):
+    """Op() with its default parameters computes what the NumPy (SciPy) function computes with its own:
+    concatenate and stack along axis 0, the reductions over every axis without keepdims, transpose
+    reversing the axes. Two (2, 1, 3) arrays of distinct values: each default is told apart from the others."""
+    xs = (np.arange(6.0).reshape(2, 1, 3), np.arange(6.0, 12.0).reshape(2, 1, 3))
+    inputs = xs if op_class.n_inputs is None else xs[: op_class.n_inputs]
+    got = apply(op_class(), *inputs).data
+    # logsumexp is another formula than SciPy's (see the module docstring's tolerances); the rest are exact.
+    assert_matches_reference(got, np.asarray(reference(inputs)), op_class is not LogSumExp, op_class.name)
+
+
 @pytest.mark.parametrize("name", OP_NAMES)
 @given(data=st.data())
 def test_forward_equals_an_independent_numpy_reference(name, data):
@@ -215,6 +282,18 @@ def test_log_of_a_negative_value_is_refused_naming_the_smallest_value():
     """log(-2) is not real: a ValueError naming log and the smallest input."""
     with pytest.raises(ValueError, match=r"^log: input has negative values \(smallest -2\.0\)"):
         Log().forward(np.array([1.0, -2.0, -0.5]))
+
+
+def test_square_root_of_zero_is_zero_not_an_error():
+    """sqrt(0) = 0 is a real number: only *negative* inputs are refused."""
+    assert_matches_reference(Sqrt().forward(np.array([0.0, 4.0])), np.array([0.0, 2.0]), True, "sqrt")
+
+
+def test_square_root_of_a_negative_value_is_refused_naming_the_smallest_value():
+    """sqrt(-3) is not real: a ValueError naming sqrt and the smallest input, the whole sentence."""
+    message = "sqrt: input has negative values (smallest -3.0); the square root is not real there"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        Tensor(np.array([4.0, -3.0, -1.0]), requires_grad=True).sqrt()
 
 
 @pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "dot", "neg", "exp", "tanh", "sigmoid", "relu"])
