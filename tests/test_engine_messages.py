@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 
-from tinygrad_nnd import Tensor, grad, hvp, value_and_grad
+from tinygrad_nnd import Tensor, grad, hvp, softmax_cross_entropy, value_and_grad, where
 from tinygrad_nnd.engine.ops import Add, GetItem, Mean, Pow, Reshape, ScatterAdd, Sum, Transpose
 
 
@@ -66,6 +66,40 @@ def test_dot_of_misaligned_operands_says_which_dimensions_differ(shapes):
     )
     with pytest.raises(ValueError, match=f"^{message}$"):
         Tensor(a, requires_grad=True).dot(b)
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [((3,), (2,), (2,)), ((2,), (3,), (2,)), ((2,), (2,), (3,)), ((4,), (2,), ())],
+    ids=["condition", "a", "b", "condition and a"],
+)
+def test_where_of_shapes_that_do_not_broadcast_names_all_three(shapes):
+    """where(condition, a, b) with any one of the three out of step with the others: the message gives
+    the condition's shape and both values' shapes, whichever of them is the odd one out."""
+    condition, a, b = np.ones(shapes[0]) > 0, np.ones(shapes[1]), np.ones(shapes[2])
+    message = re.escape(
+        f"where: the condition of shape {shapes[0]} and values of shapes {shapes[1]} and {shapes[2]} "
+        "cannot be broadcast together"
+    )
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        where(condition, Tensor(a, requires_grad=True), b)
+
+
+def test_softmax_cross_entropy_of_logits_and_labels_of_different_shapes_gives_both_shapes():
+    """One label per class of each example: different shapes are refused, naming both and why they must agree."""
+    message = re.escape(
+        "softmax_cross_entropy: logits of shape (2, 3) and labels of shape (2, 2) must have the same shape "
+        "(one column per class)"
+    )
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        softmax_cross_entropy(Tensor(np.ones((2, 3)), requires_grad=True), np.ones((2, 2)))
+
+
+def test_softmax_cross_entropy_of_a_single_number_asks_for_an_axis_of_classes():
+    """0-d logits have no classes to normalise over: refused, saying what is missing."""
+    message = re.escape("softmax_cross_entropy: logits must have at least one axis (the classes)")
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        softmax_cross_entropy(Tensor(np.float64(1.5), requires_grad=True), np.float64(1.0))
 
 
 # ---------------------------------------------------------------- the functional API names itself
