@@ -20,15 +20,18 @@ gradient) is off by a relative error of order one, which these bounds catch.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
-from tinygrad_nnd import OPS, Tensor, enable_grad, gradients, hvp, numerical_gradient
+from tinygrad_nnd import OPS, Tensor, enable_grad, gradients, hvp, maximum, minimum, numerical_gradient
 from tinygrad_nnd.engine import apply
-from tinygrad_nnd.engine.ops import Pow
-from tinygrad_nnd.testing import OP_INPUT_STRATEGIES, OpCase, floats_arrays, op_inputs
+from tinygrad_nnd.engine.ops import Pow, Where
+from tinygrad_nnd.testing import OP_INPUT_STRATEGIES, OpCase, axes_for, floats_arrays, op_inputs, shapes
 
 EPS, RTOL, ATOL = 1e-4, 1e-5, 1e-6
 OP_NAMES = sorted(OPS)
@@ -161,3 +164,96 @@ def test_transpose_with_negative_axes_has_the_transposed_gradient():
     g = np.arange(6.0).reshape(3, 2)
     (gx,) = gradients(y, [x], grad_output=g)
     np.testing.assert_array_equal(gx, g.T)
+
+
+# ---------------------------------------------------------------- what the rules return for constants
+
+
+@pytest.mark.parametrize("name", sorted(n for n in OPS if OPS[n].n_inputs != 1))
+@settings(max_examples=10)  # plumbing of needs_input_grad: the values are checked by the tests above
+@given(data=st.data())
+def test_a_rule_gives_an_input_that_needs_no_gradient_none_or_its_gradient(name, data):
+    """For every op of several inputs, each pattern of needs_input_grad: an input that needs no gradient
+    gets None (skipped work) or its gradient, nothing else; the inputs that need one get the same
+    gradients as when every input needs one (the same arithmetic: compared exactly)."""
+    case, weights = draw_case_and_weights(data, name)
+    if len(case.inputs) < 2:
+        return
+    out = case.forward()
+    everything = case.make_op()
+    everything.needs_input_grad = (True,) * len(case.inputs)
+    full = everything.backward(weights, out, *case.inputs)
+    for skipped in range(len(case.inputs)):
+        op = case.make_op()
+        op.needs_input_grad = tuple(i != skipped for i in range(len(case.inputs)))
+        got = op.backward(weights, out, *case.inputs)
+        assert len(got) == len(case.inputs)
+        for i, (g, expected) in enumerate(zip(got, full)):
+            if i == skipped and g is None:
+                continue
+            assert isinstance(g, np.ndarray | np.generic), f"{name}: input {i} got {g!r}"
+            np.testing.assert_array_equal(g, expected, strict=True, err_msg=f"{name}: input {i}")
+
+
+# ---------------------------------------------------------------- kinks, ties and the edges of domains
+
+#: Elements for arrays full of ties and zeros: the kinks of abs and relu, the bounds of clip(-1, 2),
+#: tied maxima and minima, maximum(a, b) at a == b.
+KINKED = hnp.arrays(np.float64, shapes(min_dims=1), elements=st.sampled_from([-1.0, 0.0, 2.0]))
+
+
+@settings(max_examples=30)
+@given(a=KINKED, data=st.data())
+def test_rules_on_tensors_give_the_rules_on_arrays_gradient_at_kinks_and_ties(a, data):
+    """At a kink or a tie, the create_graph rules (written with steps, so that a compiled Hessian
+    recomputes its masks) follow the same convention as the array rules: |x| and relu 0 at 0, clip
+    passes on its bounds, tied maxima and minima share evenly, maximum(a, b) gives 1/2 each at a == b.
+    The same values in the same order of operations: equal to rounding (rtol 1e-12, as above)."""
+    b = data.draw(hnp.arrays(np.float64, a.shape, elements=st.sampled_from([-1.0, 0.0, 2.0])), label="b")
+    axis = data.draw(axes_for(a.ndim), label="axis")
+    functions = {
+        "abs": lambda t: t.abs(),
+        "relu": lambda t: t.relu(),
+        "clip": lambda t: t.clip(-1.0, 2.0),
+        "clip below": lambda t: t.clip(a_min=0.0),
+        "clip above": lambda t: t.clip(a_max=0.0),
+        "max": lambda t: t.max(axis=axis),
+        "min": lambda t: t.min(axis=axis, keepdims=True),
+        "maximum": lambda t: maximum(t, b),
+        "minimum": lambda t: minimum(b, t),
+    }
+    for what, f in functions.items():
+        x = Tensor(a, requires_grad=True)
+        out = f(x)
+        weights = data.draw(floats_arrays(out.shape), label=f"weights for {what}")
+        (plain,) = gradients(f(x), [x], grad_output=weights)
+        (graphed,) = gradients(f(x), [x], grad_output=weights, create_graph=True)
+        np.testing.assert_allclose(graphed.data, plain, rtol=1e-12, atol=0, err_msg=what)
+
+
+def test_square_root_has_an_infinite_slope_at_zero_without_a_warning():
+    """d sqrt(x)/dx = 1 / (2 sqrt(x)) is +inf at 0 (the curve is vertical there): the gradient says so,
+    and dividing by zero there is expected, not worth a warning."""
+    x = Tensor(np.array([0.0, 4.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (g,) = gradients(x.sqrt().sum(), [x])
+    np.testing.assert_array_equal(g, [np.inf, 0.25])
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [np.array([2, 0, -1, 0]), np.array([0.5, 0.0, -3.0, 0.0]), [1, 0, 1, 0]],
+    ids=["int", "float", "list"],
+)
+def test_where_takes_any_condition_by_its_truth_values(condition):
+    """Where(condition) reads the condition as np.where does, nonzero meaning true: the value is a where
+    the condition holds, and so is the gradient (w there, 0 elsewhere); b gets the rest."""
+    a, b, w = np.array([1.0, 2.0, 3.0, 4.0]), np.array([-1.0, -2.0, -3.0, -4.0]), np.array([5.0, 6.0, 7.0, 8.0])
+    ta, tb = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    out = apply(Where(condition), ta, tb)
+    truth = np.asarray(condition) != 0
+    np.testing.assert_array_equal(out.data, np.where(condition, a, b), strict=True)
+    ga, gb = gradients(out, [ta, tb], grad_output=w)
+    np.testing.assert_array_equal(ga, np.where(truth, w, 0.0), strict=True)
+    np.testing.assert_array_equal(gb, np.where(truth, 0.0, w), strict=True)
