@@ -1030,12 +1030,20 @@ class Min(Max):
         return (g.reshape(kept) * (winners / winners.sum(axis=self.axis, keepdims=True)),)
 
 
-def logsumexp_forward(a: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
-    """``log(sum(exp(a)))`` over ``axis`` without overflow: the maximum is taken out first."""
+def _shifted_and_log_total(a: np.ndarray, axis: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(a - m, log(sum(exp(a - m))), m)`` over ``axis``, ``m`` each group's maximum: ``exp`` never overflows."""
     m = np.max(a, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)  # all -inf (or an inf) in a group: nothing to shift by
+    shifted = a - m
     with np.errstate(divide="ignore"):  # log(0) = -inf for a group of -inf
-        total = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+        log_total = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted, log_total, m
+
+
+def logsumexp_forward(a: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    """``log(sum(exp(a)))`` over ``axis`` without overflow: the maximum is taken out first."""
+    _, log_total, m = _shifted_and_log_total(a, axis)
+    total = log_total + m
     if keepdims:
         return total
     return total.reshape(()) if axis is None else np.squeeze(total, axis=axis)
@@ -1048,8 +1056,13 @@ def softmax_forward(a: np.ndarray, axis: Any) -> np.ndarray:
 
 
 def log_softmax_forward(a: np.ndarray, axis: Any) -> np.ndarray:
-    """``a - logsumexp(a)`` over ``axis``: finite wherever ``a`` is."""
-    return a - logsumexp_forward(a, axis, keepdims=True)
+    """``a - logsumexp(a)`` over ``axis``, computed as ``(a - m) - log(sum(exp(a - m)))``.
+
+    Finite wherever ``a`` is, and exact for large logits: ``a - logsumexp(a)`` would round
+    ``log 2`` away from ``logsumexp([1e17, 1e17]) = 1e17 + log 2``.
+    """
+    shifted, log_total, _ = _shifted_and_log_total(a, axis)
+    return shifted - log_total
 
 
 def softmax_cross_entropy_forward(logits: np.ndarray, labels: np.ndarray, axis: int) -> np.ndarray:
