@@ -9,6 +9,7 @@ no longer fit.
 
 from __future__ import annotations
 
+import re
 import threading
 
 import numpy as np
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies_nn import Problem, points, problems
 
-from tinygrad_nnd import AnomalyError, NeuralNetwork, Tensor, Trainer, detect_anomaly, gradients, hvp, no_grad
+from tinygrad_nnd import OPS, AnomalyError, NeuralNetwork, Tensor, Trainer, detect_anomaly, gradients, hvp, no_grad
 from tinygrad_nnd.engine.compiler import MIN_BUFFER_BYTES
 
 
@@ -83,6 +84,31 @@ def test_the_source_reads_like_the_series_chain_rule():
         "dJ_dW_1 = X.T @ dJ_dz_2",
     ):
         assert f"    {line}  #" in source, line
+
+
+def test_each_backward_line_of_the_networks_source_states_its_ops_rule_in_words():
+    """Every backward line ends with the rule that made it, as docs/backward-pass-as-code.md reads them: the op,
+    which of its inputs (a or b), and that op's own rule in words (OPS[op].rule, its fields shown as letters)."""
+    N = NeuralNetwork(seed=0)
+    source = N.cost_and_gradients_source(np.ones((3, 2)), np.ones((3, 1)))
+    made_by = {  # each gradient line: the op whose rule it is, and for which input
+        "dJ_dsub_5": ("square", 0),
+        "dJ_dy_hat": ("sub", 1),
+        "dJ_dz_3": ("sigmoid", 0),
+        "dJ_da_2": ("dot", 0),
+        "dJ_dW_2": ("dot", 1),
+        "dJ_dz_2": ("sigmoid", 0),
+        "dJ_dW_1": ("dot", 1),
+    }
+    comments = {}
+    for line in source.split("    # backward: dJ_dv is dJ/dv\n")[1].splitlines()[:-1]:  # the last line returns
+        target, comment = re.fullmatch(r"    (\w+) = .*  # (.*)", line).groups()
+        comments[target] = comment
+    assert set(comments) == set(made_by)
+    for target, (op, i) in made_by.items():
+        words = re.sub(r"\{(\w+)\}", r"\1", OPS[op].rule[i])
+        assert comments[target] == f"{op}: dJ/d{'ab'[i]} = {words}", target
+    assert comments["dJ_dz_3"] == "sigmoid: dJ/da = g * c * (1 - c)"  # the series' f'(z) = a (1 - a), read off
 
 
 def test_the_buffer_plan_frees_z_2_into_a_2_as_the_tape_did():

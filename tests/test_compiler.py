@@ -17,6 +17,7 @@ tests/test_jit.py shows that compiled values and gradients equal the eager engin
 
 from __future__ import annotations
 
+import linecache
 import re
 import traceback
 import warnings
@@ -94,7 +95,7 @@ def test_the_third_input_of_a_concatenation_is_named_by_its_position():
     rule = in_words(OPS["concatenate"].rule[0])
     for k, letter in enumerate(INPUT_LETTERS):
         assert lines[f"dJ_dx{k}"][1] == f"concatenate: dJ/d{letter} = {rule}"
-    J, *grads = program(*(x.data for x in xs), w.data)
+    _J, *grads = program(*(x.data for x in xs), w.data)
     np.testing.assert_array_equal(np.concatenate(grads), w.data)  # d(sum(concat * w))/dx_k is w's slice
 
 
@@ -254,7 +255,7 @@ def test_a_large_negation_is_written_into_a_buffer_and_equals_the_eager_result()
     assert lines["dJ_dmul_1"][0].startswith("np.negative(dJ_dneg_2, out=_b")
     J, g = f.value_and_grad(x)
     J_eager, g_eager = value_and_grad(f.f)(x)
-    assert J == J_eager
+    assert J_eager == J
     np.testing.assert_array_equal(g, g_eager)  # the same NumPy operations in the same order
 
 
@@ -297,6 +298,7 @@ def test_a_traceback_through_the_program_shows_its_line_and_names_the_program():
     frame = _frames(error.value)[-1]
     assert frame.filename.startswith("<tinygrad_nnd compiled ")
     assert frame.line == "mul_1 = x * k  # mul"
+    assert "".join(linecache.getlines(frame.filename)) == first.source  # what debuggers and inspect read
 
 
 def test_a_traceback_through_the_detect_anomaly_program_shows_its_check_and_names_that_program():
@@ -316,7 +318,7 @@ def test_a_gradient_with_no_path_to_the_result_is_zeros_of_the_arguments_shape_a
     a = Tensor(np.array([2.0, 3.0], dtype=np.float32), requires_grad=True, name="a")
     program = build((a * a).sum(), [a, x], [], gradient=True)
     assert lines_of(program.source)["dJ_dx"] == ("np.zeros_like(x)", "no path to the result")
-    J, g_a, g_x = program(np.array([2.0, 3.0], dtype=np.float32), np.ones(3, dtype=np.float32))
+    _J, g_a, g_x = program(np.array([2.0, 3.0], dtype=np.float32), np.ones(3, dtype=np.float32))
     assert g_x.dtype == np.float32 and g_x.tolist() == [0.0, 0.0, 0.0]
     assert g_a.tolist() == [4.0, 6.0]
 
@@ -343,14 +345,15 @@ def test_unnamed_leaves_are_x_then_arg_k_and_unnamed_constants_c():
     requires a gradient but is not an argument is a constant too."""
     xs = [Tensor(np.full(2, float(k + 1)), requires_grad=True) for k in range(3)]
     frozen = Tensor(np.array([5.0, 7.0]), requires_grad=True)  # requires a gradient, but no argument
-    J = (xs[0] * xs[1] * xs[2] * Tensor(np.array([1.0, -1.0])) + frozen).sum()
+    named = Tensor(np.array([0.5, 0.5]), requires_grad=True, name="bias")  # the same, with a name of its own
+    J = (xs[0] * xs[1] * xs[2] * Tensor(np.array([1.0, -1.0])) + frozen + named).sum()
     program = build(J, xs[:2], [xs[2]], gradient=True)
     assert program.arguments == ["x", "arg_1", "arg_2"]
-    assert {"c", "c_2"} <= set(program.constants)
+    assert {"c", "c_2"} <= set(program.constants) and program.constants["bias"].tolist() == [0.5, 0.5]
     bound = sorted(tuple(program.constants[name].tolist()) for name in ("c", "c_2"))
     assert bound == [(1.0, -1.0), (5.0, 7.0)]
     J_value, g_0, g_1 = program(np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([5.0, 6.0]))
-    assert J_value.item() == (1 * 3 * 5 - 2 * 4 * 6) + 12.0
+    assert J_value.item() == (1 * 3 * 5 - 2 * 4 * 6) + 12.0 + 1.0
     assert g_0.tolist() == [15.0, -24.0] and g_1.tolist() == [5.0, -12.0]
 
 
@@ -420,11 +423,11 @@ def test_every_result_belongs_to_the_caller_even_a_view_of_a_buffered_array_or_a
     n = 2 * LARGE
 
     def f(x, y, w):
-        return (y * y).sum() + (x.reshape((n,)) * w).sum() + (x * 3.0).sum()
+        return (y * y).sum() + (x.reshape((n,)) * w).sum()
 
     args = [np.linspace(0.0, 1.0, n).reshape((n, 1)), np.ones(2), np.linspace(-1.0, 1.0, n)]
     jitted = jit(f, argnums=(0, 1))
-    J, (g_x, g_y) = jitted.value_and_grad(*args)
+    _J, (g_x, g_y) = jitted.value_and_grad(*args)
     program = next(iter(jitted._programs.values()))
     assert program.plan  # the reshaped product lives in a buffer
     kept = g_x.copy(), g_y.copy()
@@ -455,7 +458,7 @@ def test_a_view_of_a_buffered_array_keeps_that_buffer_until_the_view_is_read():
     w = np.linspace(-1.0, 1.0, side * side).reshape(side, side)
     J, g = jit(f).value_and_grad(x, w)
     J_eager, g_eager = value_and_grad(f)(x, w)
-    assert J == J_eager
+    assert J_eager == J
     np.testing.assert_array_equal(g, g_eager)
 
 
@@ -469,7 +472,7 @@ def test_a_large_vector_matrix_product_equals_the_eager_one():
 
     J, (g_v, g_W) = jit(f, argnums=(0, 1)).value_and_grad(v, W)
     J_eager, (e_v, e_W) = value_and_grad(f, argnums=(0, 1))(v, W)
-    assert J == J_eager
+    assert J_eager == J
     np.testing.assert_array_equal(g_v, e_v)
     np.testing.assert_array_equal(g_W, e_W)
 
@@ -536,3 +539,14 @@ def test_detect_anomaly_checks_a_split_line_on_large_arrays_and_names_its_op():
     x[5] = 0.0
     with detect_anomaly(), pytest.raises(AnomalyError, match=r"^pow backward produced inf"):
         f.grad(x)
+
+
+def test_a_result_that_is_an_argument_itself_has_the_seed_as_its_gradient():
+    """J = x (one element): no line computes anything; the value comes back as a copy and the gradient is
+    dJ/dJ = 1, the seed, under its own name."""
+    x = Tensor(np.array([2.5]), requires_grad=True, name="x")
+    program = build(x, [x], [], gradient=True)
+    assert program.source.splitlines()[1:] == ["    return np.array(x), np.array(dJ_dJ)"]
+    given = np.array([4.0])
+    J, g = program(given)
+    assert J.tolist() == [4.0] and g.tolist() == [1.0] and not np.shares_memory(J, given)
