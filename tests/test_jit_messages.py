@@ -1,0 +1,69 @@
+"""jit's words: the full text of the errors :func:`~tinygrad_nnd.jit` raises.
+
+Each names what was wrong and with which function or argument, so that the user
+can fix the call without reading the engine: a wrong ``kind`` of
+:meth:`Jitted.source` lists the kinds there are, a function that returns no
+Tensor or no scalar is named (by its ``__name__``, or its repr when it has
+none). Found by mutation testing (tests/MUTATION.md): mutants that garbled these
+texts, or raised another error in their place, survived the suite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinygrad_nnd import jit
+
+
+def named_cost(x):
+    return x * 2.0
+
+
+def as_plain_array(x):
+    return np.ones(1)
+
+
+class CallableWithoutName:
+    def __call__(self, x):
+        return np.ones(1)
+
+    def __repr__(self) -> str:
+        return "<a callable object>"
+
+
+def test_source_of_an_unknown_kind_lists_the_kinds():
+    with pytest.raises(ValueError) as info:
+        jit(named_cost).source(np.ones(2), kind="grad")
+    assert str(info.value) == "source: kind must be one of value, value_and_grad, hvp, got 'grad'"
+
+
+def test_source_for_hvp_without_v_says_to_give_it():
+    with pytest.raises(TypeError) as info:
+        jit(named_cost).source(np.ones(2), kind="hvp")
+    assert str(info.value) == "source: for kind 'hvp' give x and v, then the other arguments"
+
+
+@pytest.mark.parametrize(
+    "f, text",
+    [
+        (as_plain_array, "as_plain_array must return a Tensor built from its arguments, got ndarray"),
+        (lambda x: 1.0, "<lambda> must return a Tensor built from its arguments, got float"),
+        (CallableWithoutName(), "<a callable object> must return a Tensor built from its arguments, got ndarray"),
+    ],
+    ids=["named", "lambda", "without a name"],
+)
+def test_calling_a_function_that_returns_no_tensor_names_the_function_and_what_it_returned(f, text):
+    with pytest.raises(TypeError) as info:
+        jit(f)(np.ones(2))
+    assert str(info.value) == text
+
+
+@pytest.mark.parametrize("method", ["value_and_grad", "grad", "hvp"])
+def test_a_function_that_returns_no_scalar_is_named_by_every_gradient_method(method):
+    """value_and_grad, grad and hvp need one element: the error names f and the shape it returned."""
+    compiled = jit(named_cost)
+    args = (np.ones(2), np.ones(2)) if method == "hvp" else (np.ones(2),)
+    with pytest.raises(ValueError) as info:
+        getattr(compiled, method)(*args)
+    assert str(info.value) == "named_cost must return a scalar (one element), got shape (2,)"
