@@ -20,6 +20,11 @@ the eager engine runs the same arithmetic as the compiled code.
 
 from __future__ import annotations
 
+import inspect
+import operator
+import threading
+import time
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -27,6 +32,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_nnd import Tensor, hvp, jit, value_and_grad
+from tinygrad_nnd.engine import Jitted
+from tinygrad_nnd.engine.compiler import build
+from tinygrad_nnd.engine.jit import trace
+from tinygrad_nnd.engine.modes import TracerConversionError
 from tinygrad_nnd.testing import floats_arrays, shapes
 
 
@@ -149,6 +158,7 @@ class CallableWithoutName:
 
 
 def named_cost(x):
+    """The sum of squares."""
     return (x * x).sum()
 
 
@@ -199,3 +209,131 @@ def test_source_for_hvp_is_the_code_hvp_runs():
     source = g.source(params, direction, X, kind="hvp")
     assert len(g._programs) == 1
     assert source.splitlines()[0] == "def program(params_W, params_bX, v_params_W, v_params_bX, X, _buffers):"
+
+
+def test_a_jitted_function_looks_like_f_to_introspection():
+    """functools.wraps-like: the name, docstring and signature are f's (what help() and IDEs show)."""
+    compiled = jit(named_cost)
+    assert compiled.__name__ == "named_cost" and compiled.__doc__ == "The sum of squares."
+    assert compiled.__wrapped__ is named_cost
+    assert inspect.signature(compiled) == inspect.signature(named_cost)
+
+
+def test_a_callable_without_a_signature_compiles_with_its_argument_named_x():
+    """operator.methodcaller has no inspect.signature: jit still compiles it, and names the argument x."""
+    total = jit(operator.methodcaller("sum"))
+    J, g = total.value_and_grad(np.array([1.0, 2.0]))
+    assert J == 3.0 and g.tolist() == [1.0, 1.0]
+    assert total.source(np.ones(2)).splitlines()[0] == "def program(x, _buffers):"
+
+
+def test_Jitted_differentiates_the_first_argument_by_default_as_jit_does():
+    """Jitted(f) (the class jit returns, exported by tinygrad_nnd.engine) has jit's default argnums=0."""
+
+    def f(x, y):
+        return (x * y * y).sum()
+
+    x, y = np.array([1.0, 2.0]), np.array([3.0, -1.0])
+    assert Jitted(f).grad(x, y).tolist() == jit(f).grad(x, y).tolist() == (y * y).tolist()  # df/dx = y**2
+
+
+@pytest.mark.parametrize("v", [np.array([1.0, 0.5]), [1, 2]], ids=["float64", "ints"])
+def test_hvp_gives_x_dtype_whatever_the_dtype_of_v(v):
+    """hvp(x, v) for float32 x: a float32 result, as the eager hvp gives (v is cast to x's dtype)."""
+    f = jit(lambda x: (x * x * x).sum())
+    x = np.array([1.5, -2.0], dtype=np.float32)
+    got, want = f.hvp(x, v), hvp(f.f)(x, v)
+    assert got.dtype == want.dtype == np.float32
+    np.testing.assert_array_equal(got, 6.0 * x * np.asarray(v, dtype=np.float32))  # H = diag(6x): exact here
+
+
+def test_static_arguments_equal_in_value_but_of_another_type_are_another_signature():
+    """The signature has the type of a static argument, not only its value: 1 == True, but x[1] is a row and
+    x[True] all of x (with a new axis)."""
+    f = jit(lambda x, i: x[i].sum())
+    x = np.arange(6.0).reshape(2, 3)
+    assert f(x, 1) == x[1].sum() == 12.0
+    assert f(x, True) == x[True].sum() == 15.0
+    assert f(x, 1) == 12.0
+
+
+def test_a_static_argument_keeps_the_kinds_and_shapes_apart():
+    """With a static argument, each kind (value, gradient, hvp) and each shape of x still has its own program."""
+    f = jit(lambda x, p: (x**p).sum())
+    for n in (2, 3):
+        x = np.arange(1.0, n + 1)
+        assert f(x, 2.0) == (x * x).sum()
+        J, g = f.value_and_grad(x, 2.0)
+        assert (x * x).sum() == J and g.tolist() == (2.0 * x).tolist()
+        assert f.hvp(x, np.ones(n), 2.0).tolist() == [2.0] * n
+
+
+def test_f_is_traced_once_per_signature_and_not_called_again():
+    """f itself runs once per signature (tracing); later calls run the compiled code only."""
+    calls = []
+
+    def f(x):
+        calls.append(x.shape)
+        return (x * x).sum()
+
+    compiled = jit(f)
+    for k in range(3):
+        assert compiled.value_and_grad(np.full(2, float(k)))[0] == 2.0 * k * k
+    assert calls == [(2,)]
+    compiled.value_and_grad(np.ones(3))
+    assert calls == [(2,), (3,)]
+
+
+def test_a_thread_that_asks_for_a_signature_while_another_traces_it_waits_and_reuses_the_program():
+    """One trace per signature, also when threads ask at once: a second thread that asks while the first traces
+    waits for that trace instead of tracing f again (f's side effects run once)."""
+    calls = []
+    tracing = threading.Event()
+
+    def f(x):
+        calls.append(threading.current_thread().name)
+        tracing.set()
+        time.sleep(0.2)  # time for the second thread to find no program yet and wait for the first
+        return (x * x).sum()
+
+    compiled = jit(f)
+    results = {}
+
+    def work(name):
+        results[name] = compiled.value_and_grad(np.array([1.0, 2.0]))[0]
+
+    first = threading.Thread(target=work, args=("first",), name="first")
+    first.start()
+    assert tracing.wait(10)
+    second = threading.Thread(target=work, args=("second",), name="second")
+    second.start()
+    first.join()
+    second.join()
+    assert results == {"first": 5.0, "second": 5.0}
+    assert calls == ["first"]
+
+
+def test_a_jitted_function_called_while_tracing_another_leaves_the_outer_trace_guarded():
+    """Calling a jitted helper inside a jitted function (its first call traces it, nested) must not switch off
+    the outer trace's guard: branching on a traced value afterwards is still refused."""
+    inner = jit(lambda a: (a * a).sum())
+
+    def outer(x):
+        scale = inner(np.array([1.0, 2.0]))  # a constant of the outer trace
+        s = (x * scale).sum()
+        return s if float(s) > 0 else -s  # a branch on the value of x
+
+    with pytest.raises(TracerConversionError):
+        jit(outer).value_and_grad(np.ones(2))
+    assert value_and_grad(outer)(np.ones(2))[0] == 10.0  # eager: fine
+
+
+def test_trace_records_ops_on_data_that_needs_no_gradient_so_the_code_reads_it_anew():
+    """trace(run, data) (what the network's compiled cost uses): an op on data alone (d * d) is recorded, not
+    computed once as a constant, so the compiled code uses each call's d."""
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True, name="w")
+    d = Tensor(np.array([3.0, 4.0]), name="d")
+    root = trace(lambda: (d * d * w).sum(), [d])
+    program = build(root, [w], [d], gradient=True, value_as_float=True)
+    J, g = program(np.array([1.0, 2.0]), np.array([5.0, 6.0]))
+    assert J == 25.0 + 72.0 and g.tolist() == [25.0, 36.0]  # exact: small integers

@@ -67,3 +67,58 @@ def test_a_function_that_returns_no_scalar_is_named_by_every_gradient_method(met
     with pytest.raises(ValueError) as info:
         getattr(compiled, method)(*args)
     assert str(info.value) == "named_cost must return a scalar (one element), got shape (2,)"
+
+
+@pytest.mark.parametrize(
+    "argnums, error, text",
+    [
+        ("0", TypeError, "jit: argnums must be an int or a tuple of ints, got '0'"),
+        ((), ValueError, "jit: argnums=() names no argument to differentiate"),
+        ((0, 0), ValueError, "jit: argnums (0, 0) names an argument twice"),
+    ],
+    ids=["not an int", "empty", "twice"],
+)
+def test_a_wrong_argnums_is_refused_by_jit_by_name(argnums, error, text):
+    with pytest.raises(error) as info:
+        jit(named_cost, argnums=argnums)
+    assert str(info.value) == text
+
+
+@pytest.mark.parametrize(
+    "x, v, text",
+    [
+        (np.ones(2), np.ones(3), "hvp: vector has shape (3,), the argument it goes with has shape (2,)"),
+        (
+            {"W": np.ones(2)},
+            {"W": np.ones(3)},
+            "hvp: vector['W'] has shape (3,), the argument it goes with has shape (2,)",
+        ),
+        (np.ones(2), [np.ones(2)], "hvp: the vector has the structure [*], the differentiated arguments have *"),
+    ],
+    ids=["shape", "shape in a tree", "structure"],
+)
+def test_hvp_with_a_vector_that_does_not_fit_x_says_where(x, v, text):
+    f = jit(lambda x: (x["W"] ** 2).sum() if isinstance(x, dict) else (x**2).sum())
+    with pytest.raises(ValueError) as info:
+        f.hvp(x, v)
+    assert str(info.value) == text
+
+
+@pytest.mark.parametrize(
+    "data, error, text",
+    [
+        (np.array(["a"]), TypeError, "jit: data of dtype <U1 (strings) is not supported; give real numbers"),
+        (
+            {"a": 1},
+            TypeError,
+            "jit: argument of type dict is neither an array nor hashable; pass arrays, numbers "
+            "or other hashable values",
+        ),
+    ],
+    ids=["strings", "unhashable"],
+)
+def test_an_argument_jit_cannot_take_is_named_by_its_type(data, error, text):
+    """Array arguments must hold real numbers; any other argument is fixed into the trace, so must be hashable."""
+    with pytest.raises(error) as info:
+        jit(lambda x, d: (x * x).sum())(np.ones(2), data)
+    assert str(info.value) == text
