@@ -9,10 +9,13 @@ first op and the result's op. Each case is called at several points, so the
 first call (tracing) and the later ones (running the compiled code) are both
 checked.
 
-Then what a compiled function shows its user, each found by mutation testing
-(tests/MUTATION.md): the value of any shape from a plain call, the value of
-``value_and_grad`` as a Python float, its repr, and :meth:`Jitted.source`'s
-argument names (trees, ``*args``) and its ``kind="hvp"``.
+Then what mutation testing (tests/MUTATION.md) found unchecked: what a compiled
+function shows its user (the value of any shape from a plain call, the value of
+``value_and_grad`` as a Python float, its repr, name and signature,
+:meth:`Jitted.source`'s argument names and its ``kind="hvp"``, hvp's dtype), and
+the signature and its trace (static arguments by type, kinds and shapes kept
+apart, ``f`` traced once also when a second thread asks meanwhile, a nested
+trace, :func:`~tinygrad_nnd.engine.jit.trace` recording ops on data).
 
 No tolerances: the closed forms here are exact for small integer values, and
 the eager engine runs the same arithmetic as the compiled code.
