@@ -465,7 +465,8 @@ def test_a_view_of_a_buffered_array_keeps_that_buffer_until_the_view_is_read():
 
 
 def test_a_large_vector_matrix_product_equals_the_eager_one():
-    """A 1-D operand of @ gets no out= (NumPy's 1-D products differ with it): the same bits as eager."""
+    """A large product of a vector and a matrix (the plan writes only 2-D products with out=): the same bits
+    as the eager engine, value and both gradients."""
     rng = np.random.default_rng(3)
     v, W = rng.normal(size=7), rng.normal(size=(7, 2 * LARGE))
 
@@ -564,3 +565,20 @@ def test_a_gradient_that_reads_only_constants_is_folded_into_one_constant():
     assert folded.tolist() == [7.0, 7.0, 7.0] and not folded.flags.writeable
     J, g = program(np.array([1.0, 2.0, 3.0]))
     assert J.item() == 42.0 and g.tolist() == [7.0, 7.0, 7.0]
+
+
+def test_a_matrix_product_never_writes_into_the_buffer_of_its_own_operand():
+    """An elementwise operation may write over an input read for the last time, a product may not (each output
+    element reads a whole row): in sigmoid(sigmoid(x @ W) @ V), the second product gets a buffer of its own
+    although its operand is not needed after it. The values are the eager ones."""
+    rng = np.random.default_rng(4)
+    x, W, V = rng.normal(size=(2 * LARGE // 8, 8)), rng.normal(size=(8, 8)), rng.normal(size=(8, 8))
+
+    def f(x, W, V):
+        return ((x @ W).sigmoid() @ V).sigmoid().sum()
+
+    jitted = jit(f)
+    lines = lines_of(jitted.source(x, W, V, kind="value"))
+    assert lines["sigmoid_2"][0] == "expit(dot_1, out=_b0)"  # written over the product it reads
+    assert lines["dot_3"][0] == "np.matmul(sigmoid_2, V, out=_b1)"  # not over its operand
+    assert jitted(x, W, V) == f(Tensor(x), W, V).data
