@@ -13,15 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+# The same named functions as the functional API's message tests use (their names appear in the messages).
+from test_engine_messages import as_plain_array, named_cost
+
 from tinygrad_nnd import jit
-
-
-def named_cost(x):
-    return x * 2.0
-
-
-def as_plain_array(x):
-    return np.ones(1)
 
 
 class CallableWithoutName:
