@@ -11,6 +11,7 @@ Pick a profile with ``--hypothesis-profile=NAME``:
   mutmut (``[tool.mutmut]`` in pyproject.toml), which only needs to know *whether* a mutant fails.
 """
 
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -45,3 +46,27 @@ def global_rng_restored() -> Iterator[None]:
     state = np.random.get_state()
     yield
     np.random.set_state(state)
+
+
+#: Frames a test may use above its own depth under :func:`shallow_recursion`: enough for the
+#: engine's iterative walks and NumPy's printing, far fewer than a chain's length.
+RECURSION_HEADROOM = 250
+
+
+@pytest.fixture
+def shallow_recursion() -> Iterator[int]:
+    """Lower Python's recursion limit to ``RECURSION_HEADROOM`` frames above the test; yield that many.
+
+    A graph a few thousand ops deep then shows that a walk is iterative as surely as a chain of
+    100,000 ops does under the default limit of 1,000: a walk that recursed once per op would raise
+    RecursionError. The limit is put back afterwards.
+    """
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + RECURSION_HEADROOM)
+    try:
+        yield RECURSION_HEADROOM
+    finally:
+        sys.setrecursionlimit(old)
