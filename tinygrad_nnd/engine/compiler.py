@@ -541,9 +541,9 @@ def _plan_buffers(
         call = _ufunc_call(_parsed(s.expr).body)
         eligible = call is not None and _is_large(value) and s.target not in outputs
         if eligible and call == "np.matmul":
-            eligible = all(
-                np.ndim(builder.values[r]) == 2 for r in s.reads
-            )  # 2-D only: ``out=`` of 1-D products differs
+            # 2-D only, as a precaution: NumPy does not promise that a 1-D product written
+            # through ``out=`` (a gemv) rounds as the one without it does (on NumPy 2.4 it does).
+            eligible = all(np.ndim(builder.values[r]) == 2 for r in s.reads)
         if eligible:
             elementwise = call != "np.matmul"
             key = (value.shape, value.dtype)
