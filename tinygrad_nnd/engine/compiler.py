@@ -322,7 +322,7 @@ def build(
     statements = _eliminate_dead_code(builder.statements, outputs)
     statements = _lower(builder, statements)
     statements = _eliminate_dead_code(statements, outputs)
-    buffers, plan = _plan_buffers(builder, statements, outputs, arguments)
+    buffers, plan = _plan_buffers(builder, statements, outputs)
     dtypes = [None] + [x.data.dtype for x in wrt] if gradient else [None]
     returns = [
         _returned(builder, statements, name, value_as_float and i == 0, dtype)
@@ -514,7 +514,7 @@ def _is_large(value: Any) -> bool:
 
 
 def _plan_buffers(
-    builder: _Builder, statements: list[Statement], outputs: list[str], arguments: list[str]
+    builder: _Builder, statements: list[Statement], outputs: list[str]
 ) -> tuple[list[tuple[tuple[int, ...], np.dtype]], dict[str, int]]:
     """Give each large ufunc result a buffer that no value still to be read shares memory with.
 
