@@ -754,12 +754,12 @@ class Maximum(Op):
         return 0.5 * (1.0 + (_step(d) - _step(-d)))
 
     def backward(self, g, out, a, b):
-        share_a = self._share_of_a(a, b)
-        share_b = 1.0 - share_a
-        if _is_array(g):  # the shares are exact (0, 1/2, 1): in g's dtype, a float32 gradient stays float32
-            share_a, share_b = share_a.astype(g.dtype), share_b.astype(g.dtype)
         wants_a, wants_b = self.needs_input_grad
-        return (g * share_a if wants_a else None), (g * share_b if wants_b else None)
+        share_a = self._share_of_a(a, b)
+        if _is_array(g):  # the shares are exact (0, 1/2, 1): in g's dtype, a float32 gradient stays float32
+            share_a = share_a.astype(g.dtype)
+        # b's share is 1 - a's; it is made only when b needs a gradient (x.maximum(0.0) never does)
+        return (g * share_a if wants_a else None), (g * (1.0 - share_a) if wants_b else None)
 
 
 class Minimum(Maximum):
