@@ -179,6 +179,34 @@ def test_an_op_class_that_sets_a_name_registers_itself_and_one_that_does_not_sta
     assert all(cls is not ExpVariant for cls in OPS.values())
 
 
+def test_a_forward_result_becomes_a_float_array_and_complex_data_is_refused_naming_the_op(registry_restored):
+    """Whatever a forward returns (a NumPy scalar, Python ints) the result Tensor holds a float ndarray, as
+    every Tensor does; a forward that returns complex numbers is refused with a TypeError that names its op."""
+
+    class CountPositives(Op):
+        name = "count_positives_for_this_test"
+        __slots__ = ()
+
+        def forward(self, a):
+            return int((a > 0).sum())  # a Python int
+
+    class ToComplex(Op):
+        name = "to_complex_for_this_test"
+        __slots__ = ()
+
+        def forward(self, a):
+            return a + 1j
+
+    x = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+    counted = apply(CountPositives(), x)
+    assert type(counted.data) is np.ndarray and counted.data.dtype == np.float64 and counted.data.shape == ()
+    assert counted.item() == 2.0
+    summed = apply(Sum(), Tensor(np.float32(2.5)))  # a 0-d sum: NumPy gives a scalar, not an array
+    assert type(summed.data) is np.ndarray and summed.data.dtype == np.float32
+    with pytest.raises(TypeError, match=r"^to_complex_for_this_test: data of dtype complex128"):
+        apply(ToComplex(), x)
+
+
 @pytest.mark.parametrize(
     "op_class, reference",
     [

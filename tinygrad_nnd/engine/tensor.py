@@ -470,9 +470,9 @@ def apply(op: ops.Op, *inputs: ArrayLike) -> Tensor:
             out = op.forward(*arrays)
     except (ValueError, IndexError) as error:
         raise _with_context(error, op, arrays) from None
-    if type(out) is not np.ndarray:  # NumPy returns scalars from 0-d arithmetic
-        out = np.asarray(out)
-    result = Tensor(out)
+    # NumPy returns scalars from 0-d arithmetic, a custom op may return ints: as_array makes every
+    # result a float ndarray, and refuses complex or other data naming the op that made it.
+    result = Tensor(as_array(out, op.name))
     if state.grad_enabled:
         needs_input_grad = tuple([t.requires_grad for t in tensors])
         if True in needs_input_grad:
