@@ -155,6 +155,12 @@ def test_param_name_follows_the_flat_layout_of_get_params_biases_included() -> N
     assert params[names.index("b_1[2]")] == 30.0 and params[names.index("W_2[1, 0]")] == N.W_2[1, 0]
     with pytest.raises(IndexError, match="index 13 is outside the 13 parameters"):
         N.param_name(13)
+    with pytest.raises(IndexError, match="index -1 is outside the 13 parameters"):
+        N.param_name(-1)  # not counted from the end: a negative position is a mistake here
+    for not_an_index in (True, 1.5, "3"):
+        with pytest.raises(TypeError, match=r"^param_name: index must be an integer"):
+            N.param_name(not_an_index)
+    assert N.param_name(np.int64(6)) == "W_2[0, 0]"
 
 
 def test_the_cost_graphs_name_their_data_nodes_X_and_y() -> None:

@@ -14,12 +14,12 @@ import math
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
-from .._arguments import positive_int
+from .._arguments import integer, positive_int
 
 __all__ = ["SECONDS_PER_YEAR", "BruteForceResult", "brute_force_cost", "curse_of_dimensionality_years"]
 
@@ -216,13 +216,11 @@ def brute_force_cost(
     n_values = positive_int(n_values, "n_values")
     params = np.array(N.get_params(), dtype=np.float64)
     n_params = int(params.size)
-    if isinstance(weight_index, bool) or not isinstance(weight_index, Integral):
-        raise TypeError(f"weight_index must be an integer, got {weight_index!r}")
+    weight_index = integer(weight_index, "weight_index")
     if not 0 <= weight_index < n_params:
         raise ValueError(
             f"weight_index must be in [0, {n_params}) for a network of {n_params} weights, got {weight_index}"
         )
-    weight_index = int(weight_index)
     try:
         low, high = (float(b) for b in bounds)
     except (TypeError, ValueError):

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._arguments import positive_int
+from .._arguments import whole_number
 from .network import scratch_copy
 
 __all__ = ["PredictionGrid", "prediction_grid"]
@@ -86,9 +86,7 @@ def prediction_grid(N: Any, x_max: Sequence[float], y_scale: float, resolution: 
     y_scale = float(y_scale)
     if not math.isfinite(y_scale) or y_scale <= 0:
         raise ValueError(f"y_scale must be a finite number > 0, got {y_scale!r}")
-    resolution = positive_int(resolution, "resolution")
-    if resolution < 2:
-        raise ValueError(f"resolution must be at least 2, got {resolution}")
+    resolution = whole_number(resolution, "resolution", minimum=2)
     for attr, expected in (("input_layer_size", 2), ("output_layer_size", 1)):
         size = getattr(N, attr, expected)
         if size != expected:

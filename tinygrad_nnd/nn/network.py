@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .._arguments import integer
 from ..engine import Tensor, jit
 from ..engine.compiler import Program, build
 from ..engine.jit import Jitted, trace
@@ -260,10 +261,30 @@ class NeuralNetwork:
     def param_name(self, index: int) -> str:
         """The name of entry ``index`` of :meth:`get_params`' vector, as the series writes it.
 
+        Parameters
+        ----------
+        index : int
+            A position in the vector, from 0 to ``n_params - 1``.
+
+        Returns
+        -------
+        str
+            The parameter and the element, such as ``"W_1[1, 0]"``.
+
+        Raises
+        ------
+        TypeError
+            If ``index`` is not an integer.
+        IndexError
+            If it is negative or ``n_params`` or more.
+
+        Examples
+        --------
         >>> N = NeuralNetwork()
         >>> N.param_name(3), N.param_name(6), N.n_params
         ('W_1[1, 0]', 'W_2[0, 0]', 9)
         """
+        index = integer(index, "param_name: index")
         for name, shape, start in self.param_layout():
             if start <= index < start + int(np.prod(shape)):
                 position = ", ".join(str(i) for i in np.unravel_index(index - start, shape))
