@@ -470,9 +470,11 @@ def apply(op: ops.Op, *inputs: ArrayLike) -> Tensor:
             out = op.forward(*arrays)
     except (ValueError, IndexError) as error:
         raise _with_context(error, op, arrays) from None
-    # NumPy returns scalars from 0-d arithmetic, a custom op may return ints: as_array makes every
-    # result a float ndarray, and refuses complex or other data naming the op that made it.
-    result = Tensor(as_array(out, op.name))
+    if type(out) is not np.ndarray or out.dtype.kind != "f":
+        # NumPy returns scalars from 0-d arithmetic, a custom op may return ints: make a float
+        # ndarray, or refuse complex or other data naming the op (a helper op may have no name).
+        out = as_array(out, getattr(op, "name", type(op).__name__))
+    result = Tensor(out)
     if state.grad_enabled:
         needs_input_grad = tuple([t.requires_grad for t in tensors])
         if True in needs_input_grad:
