@@ -80,6 +80,24 @@ def test_difference_errors_of_x_cubed_are_eps_squared_and_three_eps_plus_eps_squ
         difference_errors(np.exp, np.exp, 0.0, [1e-3, 0.0])
 
 
+@pytest.mark.parametrize(
+    ("x", "eps", "error", "match"),
+    [
+        (0.0, [1e-3, np.nan], ValueError, r"eps must be positive step sizes \(finite, > 0\)"),
+        (0.0, [np.inf], ValueError, r"eps must be positive step sizes \(finite, > 0\)"),
+        (0.0, [], ValueError, r"eps must be one step size or a 1-D sequence of them, got shape \(0,\)"),
+        (0.0, [[1e-3, 1e-4]], ValueError, r"eps must be one step size or a 1-D sequence of them, got shape \(1, 2\)"),
+        (0.0, "abc", TypeError, "eps must be step sizes"),
+        (np.nan, [1e-3], ValueError, "x must be a finite number"),
+    ],
+)
+def test_difference_errors_refuses_steps_and_points_that_would_give_nan_naming_the_argument(x, eps, error, match):
+    """A NaN, infinite or missing step, a 2-D table of steps, text, or a NaN point is an error that names
+    difference_errors and the argument, never an array of NaN with a RuntimeWarning."""
+    with pytest.raises(error, match=r"^difference_errors: " + match):
+        difference_errors(np.exp, np.exp, x, eps)
+
+
 # ---------------------------------------------------------------- gradcheck
 
 

@@ -10,11 +10,13 @@ from rounding; ``eps = 1e-4`` balances the two for values of order one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .engine import Tensor, as_array, gradients, no_grad
 
@@ -59,7 +61,7 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: Any, eps: float = 1e-4
 
 
 def difference_errors(
-    f: Callable[[float], Any], f_prime: Callable[[float], Any], x: float, eps: Any
+    f: Callable[[float], Any], f_prime: Callable[[float], Any], x: float, eps: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray]:
     """How far central and one-sided differences are from the exact derivative, for each step.
 
@@ -76,7 +78,7 @@ def difference_errors(
     x : float
         Where to differentiate.
     eps : array_like
-        The steps, positive numbers.
+        The steps: one positive number or a 1-D sequence of them.
 
     Returns
     -------
@@ -85,8 +87,10 @@ def difference_errors(
 
     Raises
     ------
+    TypeError
+        If ``eps`` is not numbers.
     ValueError
-        If a step is not positive.
+        If ``eps`` is empty or more than 1-D, a step is not a finite positive number, or ``x`` is not finite.
 
     Examples
     --------
@@ -94,14 +98,25 @@ def difference_errors(
     >>> central.round(10).tolist(), one_sided.round(6).tolist()  # like e**2 and like 3 e
     ([0.01, 1e-08], [0.31, 0.0003])
     """
-    steps = np.asarray(eps, dtype=np.float64).reshape(-1)
-    if (steps <= 0).any():
-        raise ValueError("eps must be positive step sizes")
+    try:
+        steps = np.asarray(eps, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"difference_errors: eps must be step sizes (numbers), got {eps!r}") from None
+    if steps.ndim > 1 or steps.size == 0:
+        raise ValueError(
+            f"difference_errors: eps must be one step size or a 1-D sequence of them, got shape {steps.shape}"
+        )
+    if not (np.isfinite(steps) & (steps > 0)).all():
+        raise ValueError(f"difference_errors: eps must be positive step sizes (finite, > 0), got {eps!r}")
     x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"difference_errors: x must be a finite number, got {x!r}")
+    steps = steps.reshape(-1)
     exact = float(f_prime(x))
-    at_x = _scalar(f(x))
+    with no_grad():  # as in numerical_gradient: f is only evaluated, never differentiated
+        at_x = _scalar(f(x))
+        one_sided = np.array([(_scalar(f(x + e)) - at_x) / e for e in steps])
     central = np.array([numerical_gradient(lambda p: f(float(p[0])), [x], e)[0] for e in steps])
-    one_sided = np.array([(_scalar(f(x + e)) - at_x) / e for e in steps])
     return np.abs(central - exact), np.abs(one_sided - exact)
 
 
