@@ -82,6 +82,8 @@ def test_backpropagate_returns_the_leaves_and_exactly_the_wanted_inner_nodes():
     root = other.sum()
     grads = backpropagate(root, np.array(1.0), wanted=[hidden])
     assert set(map(id, grads)) == {id(w), id(hidden)}
-    s = 1.0 / (1.0 + np.exp(-hidden.data))
-    np.testing.assert_allclose(grads[hidden], s * (1.0 - s), rtol=1e-15)  # one rule applied: rounding only
-    np.testing.assert_allclose(grads[w], 3.0 * s * (1.0 - s), rtol=1e-15)
+    s = other.data  # the sigmoid the rule reads, so the check does not depend on how exp rounds here
+    # The rule is g * s * (1 - s), then mul's rule multiplies by 3: the same float operations, so the
+    # results are equal to the bit, whatever the machine.
+    np.testing.assert_array_equal(grads[hidden], s * (1.0 - s))
+    np.testing.assert_array_equal(grads[w], (s * (1.0 - s)) * 3.0)

@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -177,8 +177,7 @@ def test_a_rule_gives_an_input_that_needs_no_gradient_none_or_its_gradient(name,
     gets None (skipped work) or its gradient, nothing else; the inputs that need one get the same
     gradients as when every input needs one (the same arithmetic: compared exactly)."""
     case, weights = draw_case_and_weights(data, name)
-    if len(case.inputs) < 2:
-        return
+    assume(len(case.inputs) >= 2)  # Hypothesis complains if the strategy never gives two inputs
     out = case.forward()
     everything = case.make_op()
     everything.needs_input_grad = (True,) * len(case.inputs)
