@@ -291,27 +291,46 @@ def test_a_thread_that_asks_for_a_signature_while_another_traces_it_waits_and_re
     """One trace per signature, also when threads ask at once: a second thread that asks while the first traces
     waits for that trace instead of tracing f again (f's side effects run once)."""
     calls = []
-    tracing = threading.Event()
+    second_waits = threading.Event()
+
+    class LockThatSaysWhoWaits:
+        """The jit's own lock, which also tells the test when the second thread has come to it."""
+
+        def __init__(self, lock):
+            self.lock = lock
+
+        def __enter__(self):
+            if threading.current_thread().name == "second":
+                second_waits.set()
+            return self.lock.__enter__()
+
+        def __exit__(self, *exc_info):
+            return self.lock.__exit__(*exc_info)
 
     def f(x):
         calls.append(threading.current_thread().name)
-        tracing.set()
-        time.sleep(0.2)  # time for the second thread to find no program yet and wait for the first
+        if threading.current_thread().name == "first":
+            # Go on tracing only once the second thread, finding no program yet, waits at the lock:
+            # no sleep, so the order is the same on a loaded machine.
+            assert second_waits.wait(10), "the second thread never came to the lock"
         return (x * x).sum()
 
     compiled = jit(f)
+    compiled._lock = LockThatSaysWhoWaits(compiled._lock)
     results = {}
 
     def work(name):
         results[name] = compiled.value_and_grad(np.array([1.0, 2.0]))[0]
 
     first = threading.Thread(target=work, args=("first",), name="first")
-    first.start()
-    assert tracing.wait(10)
     second = threading.Thread(target=work, args=("second",), name="second")
+    first.start()
+    while not calls:  # the first thread is tracing (it holds the lock)
+        time.sleep(0.001)
     second.start()
-    first.join()
-    second.join()
+    first.join(timeout=20)
+    second.join(timeout=20)
+    assert not first.is_alive() and not second.is_alive()
     assert results == {"first": 5.0, "second": 5.0}
     assert calls == ["first"]
 
