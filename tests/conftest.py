@@ -48,6 +48,17 @@ def global_rng_restored() -> Iterator[None]:
     np.random.set_state(state)
 
 
+@pytest.fixture
+def registry_restored() -> Iterator[None]:
+    """Put the op registry (OPS) back as it was afterwards, for tests that define op classes."""
+    from tinygrad_nnd import OPS
+
+    saved = dict(OPS)
+    yield
+    OPS.clear()
+    OPS.update(saved)
+
+
 #: Frames a test may use above its own depth under :func:`shallow_recursion`: enough for the
 #: engine's iterative walks and NumPy's printing, far fewer than a chain's length.
 RECURSION_HEADROOM = 250

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from tinygrad_nnd import OPS, AnomalyError, Tensor, detect_anomaly, jit, value_and_grad
+from tinygrad_nnd import OPS, AnomalyError, Op, Tensor, detect_anomaly, jit, value_and_grad
 from tinygrad_nnd.engine import ops
 from tinygrad_nnd.engine.compiler import MIN_BUFFER_BYTES, CompileError, build
 from tinygrad_nnd.engine.functions import concatenate
@@ -67,7 +67,8 @@ INPUT_LETTERS = ("a", "b", "in_2", "in_3")
 @pytest.mark.parametrize("name", OP_NAMES)
 def test_each_backward_line_carries_its_ops_rule_in_words_for_that_input(name):
     """For every op: the line that computes an input's gradient says which op, which input, and the op's rule
-    for that input in words (the rule's own text, its fields shown as letters), as the eager explanation does."""
+    for that input in words (the rule's own text, its fields shown as letters and pow's exponent as its
+    value), as the eager explanation does."""
     op_class = OPS[name]
 
     @given(op_inputs(name))
@@ -81,9 +82,38 @@ def test_each_backward_line_carries_its_ops_rule_in_words_for_that_input(name):
         for k in range(len(leaves)):
             target = next(t for t in (f"dJ_dx{k}_broadcast", f"dJ_dx{k}") if t in lines)
             words = op_class.rule[k] if len(op_class.rule) > 1 else op_class.rule[0]  # one rule: every input's
+            if "exponent" in case.params:  # pow's {p} is its exponent, as in the graph views
+                words = words.replace("{p}", str(case.params["exponent"]))
             assert lines[target][1] == f"{name}: dJ/d{INPUT_LETTERS[k]} = {in_words(words)}", program.source
 
     check()
+
+
+def test_an_op_whose_rule_does_not_cover_each_input_shows_its_code_templates_instead(registry_restored):
+    """A user's two-input op with one formula in ``rule`` (not an op of any number of inputs): the comments show
+    each input's own code template, never the first input's rule on the second input's line."""
+
+    class ScaledSum(Op):
+        name = "scaled_sum_for_this_test"
+        n_inputs = 2
+        rule = ("g * 2",)  # the rule of a only
+        forward_code = "2.0 * {a} + 3.0 * {b}"
+        backward_code = ("2.0 * {g}", "3.0 * {g}")
+        __slots__ = ()
+
+        def forward(self, a, b):
+            return 2.0 * a + 3.0 * b
+
+        def backward(self, g, out, a, b):
+            return 2.0 * g, 3.0 * g
+
+    x, y = Tensor(1.0, requires_grad=True, name="x"), Tensor(2.0, requires_grad=True, name="y")
+    w = Tensor(5.0, name="w")  # data: the gradient arriving at the op is a value, not a constant folded away
+    program = build(apply(ScaledSum(), x, y) * w, [x, y], [w], gradient=True)
+    lines = lines_of(program.source)
+    assert lines["dJ_dx"][1] == "scaled_sum_for_this_test: dJ/da = 2.0 * g"
+    assert lines["dJ_dy"][1] == "scaled_sum_for_this_test: dJ/db = 3.0 * g"
+    assert program(np.array(1.0), np.array(2.0), np.array(5.0))[1:] == (10.0, 15.0)
 
 
 def test_the_third_input_of_a_concatenation_is_named_by_its_position():

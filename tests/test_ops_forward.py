@@ -154,15 +154,6 @@ def test_every_registered_op_has_a_forward_reference():
     assert set(REFERENCES) == set(OPS)
 
 
-@pytest.fixture
-def registry_restored():
-    """Put OPS back as it was afterwards, for tests that define op classes."""
-    saved = dict(OPS)
-    yield
-    OPS.clear()
-    OPS.update(saved)
-
-
 def test_an_op_class_that_sets_a_name_registers_itself_and_one_that_does_not_stays_out(registry_restored):
     """Defining a subclass of Op with a ``name`` adds it to OPS under that name (the registry the suite loops
     over); a subclass without a name of its own (a helper base, a variant for a test) changes no entry."""

@@ -236,11 +236,11 @@ def _is_fresh(expr: str) -> bool:
     return _ufunc_call(_parsed(expr).body) is not None
 
 
-def _rule_comment(op: Op, i: int, template: str, root: str) -> str:
+def _rule_comment(op: Op, i: int, n_inputs: int, template: str, root: str) -> str:
     """The comment of input ``i``'s backward line: the op's rule in words (its code template if it has none)."""
-    letter = "ab"[i] if i < 2 else f"in_{i}"
-    words = op.rule[min(i, len(op.rule) - 1)] if op.rule else template
-    return f"{op.name}: d{root}/d{letter} = {words.format_map(_Letters())}"
+    letters = tuple("ab"[k] if k < 2 else f"in_{k}" for k in range(n_inputs))
+    words = op.rule_in_words(letters, "c")
+    return f"{op.name}: d{root}/d{letters[i]} = {words[i] if words else template.format_map(_Letters())}"
 
 
 class _Letters(dict):
@@ -423,7 +423,7 @@ def _backward(
             expr = backward[i].format(**fields)
             value = builder.evaluate(expr)
             stretched = np.shape(value) != p.data.shape  # broadcasting stretched p: sum back (unbroadcast)
-            comment = _rule_comment(op, i, backward[i], J)
+            comment = _rule_comment(op, i, len(node._parents), backward[i], J)
             check = (op.name, "backward", shapes)
             contribution = builder.emit(
                 builder.name(f"{name}_broadcast" if stretched else name, "g"), expr, comment, check, value

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from typing import Any, ClassVar
 
 import numpy as np
@@ -80,9 +81,10 @@ class Op:
     #: The forward and backward rules as code templates (see the module docstring).
     forward_code: ClassVar[str | None] = None
     backward_code: ClassVar[tuple[str, ...] | None] = None
-    #: The backward rule in words, one formula per input, for the graph views
-    #: (:func:`tinygrad_nnd.viz.rule_explanation`): ``g`` is the gradient arriving,
-    #: ``{a}``, ``{b}`` the inputs, ``{c}`` the output and ``{p}`` a pow exponent.
+    #: The backward rule in words, one formula per input (one for all the inputs of an op of any
+    #: number), for the graph views and the compiled program's comments (:meth:`rule_in_words`):
+    #: ``g`` is the gradient arriving, ``{a}``, ``{b}`` the inputs, ``{c}`` the output and ``{p}`` a
+    #: pow exponent.
     rule: ClassVar[tuple[str, ...]] = ()
     #: Whether the inputs are broadcast against each other, as NumPy's arithmetic does.
     broadcasts: ClassVar[bool] = False
@@ -96,6 +98,38 @@ class Op:
 
     def forward(self, *xs: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def rule_in_words(self, inputs: tuple[str, ...], output: str, g: str = "g") -> tuple[str, ...] | None:
+        """:attr:`rule` written out: what the backward rule passes to each input, in the given names.
+
+        Parameters
+        ----------
+        inputs : tuple of str
+            The names to write for the inputs (``{a}``, ``{b}``), one per input.
+        output : str
+            The name to write for the output (``{c}``).
+        g : str, optional
+            The name to write for the gradient arriving (the word ``g``).
+
+        Returns
+        -------
+        tuple of str, or None
+            One formula per input; None if :attr:`rule` has no formula for each of ``len(inputs)`` inputs.
+
+        Examples
+        --------
+        >>> Dot().rule_in_words(("a_2", "W_2"), "z_3", g="delta_3")
+        ('delta_3 @ W_2.T', 'a_2.T @ delta_3')
+        >>> Pow(3.0).rule_in_words(("x",), "y")
+        ('g * 3.0 * x**(3.0 - 1)',)
+        """
+        rules = self.rule
+        if self.n_inputs is None and len(rules) == 1:  # any number of inputs (concatenate): one formula for each
+            rules = rules * len(inputs)
+        if len(rules) != len(inputs):
+            return None
+        names = {**dict(zip("ab", inputs)), "c": output, "p": str(getattr(self, "exponent", "p")), "g": g}
+        return tuple(re.sub(r"\bg\b", "{g}", rule).format_map(names) for rule in rules)
 
     def backward(self, g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
         raise NotImplementedError

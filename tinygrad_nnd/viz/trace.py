@@ -28,7 +28,6 @@ True
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,14 +110,7 @@ def rule_terms(op: Op, input_labels: tuple[str, ...], output_label: str, g: str 
     >>> rule_terms(Dot(), ("a_2", "W_2"), "z_3", g="delta_3")
     ('delta_3 @ W_2.T', 'a_2.T @ delta_3')
     """
-    templates = op.rule  # written beside the op's backward, in ops.py
-    if op.n_inputs is None and len(templates) == 1:  # any number of inputs (concatenate): one formula for each
-        templates = templates * len(input_labels)
-    if len(templates) != len(input_labels):
-        return None
-    names = dict(zip("ab", input_labels), c=output_label, p=f"{getattr(op, 'exponent', '')}", g=g)
-    # The templates write the incoming gradient as the word g.
-    return tuple(re.sub(r"\bg\b", "{g}", template).format(**names) for template in templates)
+    return op.rule_in_words(tuple(input_labels), output_label, g)  # the rule is written beside the op, in ops.py
 
 
 def _array_text(head: str, a: np.ndarray | None, precision: int) -> str:
