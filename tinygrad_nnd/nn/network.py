@@ -410,7 +410,7 @@ class NeuralNetwork:
         """The cost as a Tensor whose graph leads back to the given weight (and bias) Tensors.
 
         With ``bias=True`` and no ``biases`` given, the current biases are constants.
-        Intermediate nodes are named ``z_2``, ``a_2``, ..., ``y_hat`` for graph views.
+        Intermediate nodes are named ``z_2``, ``a_2``, ..., ``y_hat``, and the data ``X`` and ``y``, for graph views.
         """
         X, y = self.check_data(X, y)
         return self._cost(*_data_nodes(X, y), weights, self.biases if biases is None else biases)
