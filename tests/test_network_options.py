@@ -129,13 +129,13 @@ def test_every_configuration_compiles_and_equals_the_eager_gradient(p: Problem):
     """The network's cost with biases and/or a softmax output, traced by jit, equals the eager value and gradient.
 
     Same NumPy operations in the same order (1e-12, as tests/test_jit.py). The data are arguments
-    of the compiled function here (the layers and cost are the network's own, _split and _cost).
+    of the compiled function here (the layers and cost are the network's own: _cost_of_params, which
+    cost_of_params calls after checking the data).
     """
     from tinygrad_nnd import jit, value_and_grad
 
     def cost(params, X, y):
-        weights, biases = p.N._split(params)
-        return p.N._cost(X, y, weights, biases)
+        return p.N._cost_of_params(params, X, y)
 
     J, g = jit(cost).value_and_grad(p.N.get_params(), p.X, p.y)
     J_eager, g_eager = value_and_grad(cost)(p.N.get_params(), p.X, p.y)

@@ -297,10 +297,12 @@ class NeuralNetwork:
         """All parameters as one vector: ``W_1.ravel()``, ``W_2.ravel()``, ..., then ``b_1``, ``b_2``, ... with biases."""
         return np.concatenate([p.ravel() for p in self.params])
 
-    def _split(self, params: Any) -> tuple[list[Any], list[Any]]:
-        """A flat vector (array or Tensor) cut into the weights and the biases, as :meth:`get_params` lays them out."""
-        pieces = [params[start : start + int(np.prod(shape))].reshape(shape) for _, shape, start in self.param_layout()]
-        return pieces[: self.n_layers], pieces[self.n_layers :]
+    def _named_pieces(self, params: Any) -> list[tuple[str, Any]]:
+        """A flat vector (array or Tensor) cut into ``(name, piece)`` pairs, as :meth:`get_params` lays it out."""
+        return [
+            (name, params[start : start + int(np.prod(shape))].reshape(shape))
+            for name, shape, start in self.param_layout()
+        ]
 
     def set_params(self, params: Any) -> None:
         """Set all parameters from one vector laid out as :meth:`get_params` gives it (copied)."""
@@ -310,8 +312,7 @@ class NeuralNetwork:
                 f"set_params: expected a vector of {self.n_params} parameters for layers "
                 f"{self.layer_sizes}, got shape {params.shape}"
             )
-        weights, biases = self._split(params)
-        for (name, _, _), piece in zip(self.param_layout(), weights + biases):
+        for name, piece in self._named_pieces(params):
             setattr(self, name, piece.copy())
 
     # ---------------------------------------------------------------- data checks
@@ -427,10 +428,11 @@ class NeuralNetwork:
 
     def _cost_of_params(self, params: Tensor, X: Any, y: Any) -> Tensor:
         """:meth:`cost_of_params` without the data checks (``X`` and ``y`` may be traced Tensors)."""
-        weights, biases = self._split(params)
-        for (name, _, _), piece in zip(self.param_layout(), weights + biases):
+        pieces = []
+        for name, piece in self._named_pieces(params):
             piece.name = name
-        return self._cost(X, y, weights, biases)
+            pieces.append(piece)
+        return self._cost(X, y, pieces[: self.n_layers], pieces[self.n_layers :])  # weights come first, then biases
 
     def hessian_vector_product(self, params: Any, v: Any, X: Any, y: Any) -> np.ndarray:
         """``H(params) @ v`` for the cost, exact, compiled (:func:`~tinygrad_nnd.jit` of :meth:`cost_of_params`).

@@ -59,7 +59,9 @@ def network_cost_graph(N: NeuralNetwork, X: Any, y: Any) -> Tensor:
     >>> [t.name for t in graph_nodes(J) if t.name]
     ['X', 'W_1', 'z_2', 'a_2', 'W_2', 'z_3', 'y_hat', 'y', 'J']
     """
-    weights = [Tensor(W.copy(), requires_grad=True, name=name) for (name, _, _), W in zip(N.param_layout(), N.weights)]
+    weights = [  # the layout lists the weights first, then any biases (which stay constants here)
+        Tensor(getattr(N, name).copy(), requires_grad=True, name=name) for name, _, _ in N.param_layout()[: N.n_layers]
+    ]
     J = N.cost_tensor(X, y, weights)  # checks the data and names its nodes X and y
     J.name = "J"
     return J
