@@ -300,10 +300,9 @@ def read_model(path: str | os.PathLike[str]) -> SavedModel:
                     path, f"model file version {version} is not supported (this tinygrad_nnd reads version {VERSION})"
                 )
             layer_sizes = _layer_sizes(path, entries)
-            n_layers = len(layer_sizes) - 1
-            bias_names = {name for name, _, _ in param_layout(layer_sizes, bias=True)[n_layers:]}
-            # biases: all of them, or none
-            shapes = {name: shape for name, shape, _ in param_layout(layer_sizes, bias=bool(names & bias_names))}
+            # biases: all of them (any entry b_1, b_2, ... asks for every one), or none
+            bias = any(f"b_{layer}" in names for layer in range(1, len(layer_sizes)))
+            shapes = {name: shape for name, shape, _ in param_layout(layer_sizes, bias=bias)}
             expected = set(shapes)
             unexpected = sorted(names - expected - set(_SETTINGS) - set(_OPTIONAL))
             if unexpected:
@@ -330,7 +329,6 @@ def read_model(path: str | os.PathLike[str]) -> SavedModel:
     if output is not None and (output.shape != () or output.dtype.kind != "U" or str(output) not in OUTPUTS):
         raise ModelFileError(path, f"'output' must be one of {', '.join(OUTPUTS)}")
     params = {name: _weight(path, entries, name, shape) for name, shape in shapes.items()}
-    bias = "b_1" in params
 
     # seed=0: draw the placeholder weights from a private generator, leaving
     # NumPy's global random state as the caller had it.
@@ -342,7 +340,8 @@ def read_model(path: str | os.PathLike[str]) -> SavedModel:
         bias=bias,
         output="sigmoid" if output is None else str(output),
     )
-    N.set_params(np.concatenate([params[name].ravel() for name, _, _ in N.param_layout()]))
+    for name, array in params.items():  # each array checked above: the shape the layout gives it
+        setattr(N, name, array)
     return SavedModel(N, None if preprocessing is None else str(preprocessing))
 
 
