@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 import pytest
+from named_functions import CallableWithoutName, as_plain_array, named_vector
 
 from tinygrad_nnd import Tensor, grad, hvp, softmax_cross_entropy, value_and_grad, where
 from tinygrad_nnd.engine.ops import Add, GetItem, Mean, Pow, Reshape, ScatterAdd, Sum, Transpose
@@ -149,28 +150,12 @@ def test_hvp_names_itself_when_the_call_does_not_fit_argnums():
         hvp(lambda x: (x * x).sum(), argnums=2)(np.ones(2), np.ones(2))
 
 
-def named_cost(x):
-    return x * 2.0
-
-
-def as_plain_array(x):
-    return np.ones(1)
-
-
-class CallableWithoutName:
-    def __call__(self, x):
-        return x * 2.0
-
-    def __repr__(self) -> str:
-        return "<a callable object>"
-
-
 @pytest.mark.parametrize("who", sorted(FUNCTIONS))
 def test_a_function_that_returns_no_scalar_tensor_is_named_in_the_error(who):
     """f returning a vector or a non-Tensor: the error names f (its __name__, or its repr when it has none)."""
     call = (lambda made: made(np.ones(2), np.ones(2))) if who == "hvp" else (lambda made: made(np.ones(2)))
-    with pytest.raises(ValueError, match=r"^named_cost must return a scalar \(one element\), got shape \(2,\)$"):
-        call(FUNCTIONS[who](named_cost))
+    with pytest.raises(ValueError, match=r"^named_vector must return a scalar \(one element\), got shape \(2,\)$"):
+        call(FUNCTIONS[who](named_vector))
     with pytest.raises(ValueError, match=r"^<a callable object> must return a scalar"):
         call(FUNCTIONS[who](CallableWithoutName()))
     with pytest.raises(TypeError, match=r"^as_plain_array must return a Tensor built from its argument, got ndarray$"):

@@ -33,6 +33,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from named_functions import CallableWithoutName, named_cost
 
 from tinygrad_nnd import Tensor, hvp, jit, value_and_grad
 from tinygrad_nnd.engine import Jitted
@@ -152,23 +153,10 @@ def test_value_and_grad_gives_the_value_as_a_python_float(shape, dtype):
     assert type(eager_J) is float and eager_J == J
 
 
-class CallableWithoutName:
-    def __call__(self, x):
-        return (x * x).sum()
-
-    def __repr__(self) -> str:
-        return "<a callable object>"
-
-
-def named_cost(x):
-    """The sum of squares."""
-    return (x * x).sum()
-
-
 def test_repr_names_the_compiled_function():
     """repr(jit(f)) is jit(<f's __name__>), or jit(<f's repr>) for a callable without a name."""
     assert repr(jit(named_cost)) == "jit(named_cost)"
-    assert repr(jit(CallableWithoutName())) == "jit(<a callable object>)"
+    assert repr(jit(CallableWithoutName(returns=named_cost))) == "jit(<a callable object>)"
 
 
 def test_source_names_the_arguments_after_the_parameters_and_the_keys_of_trees():

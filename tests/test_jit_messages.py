@@ -14,28 +14,20 @@ import numpy as np
 import pytest
 
 # The same named functions as the functional API's message tests use (their names appear in the messages).
-from test_engine_messages import as_plain_array, named_cost
+from named_functions import CallableWithoutName, as_plain_array, named_vector
 
 from tinygrad_nnd import jit
 
 
-class CallableWithoutName:
-    def __call__(self, x):
-        return np.ones(1)
-
-    def __repr__(self) -> str:
-        return "<a callable object>"
-
-
 def test_source_of_an_unknown_kind_lists_the_kinds():
     with pytest.raises(ValueError) as info:
-        jit(named_cost).source(np.ones(2), kind="grad")
+        jit(named_vector).source(np.ones(2), kind="grad")
     assert str(info.value) == "source: kind must be one of value, value_and_grad, hvp, got 'grad'"
 
 
 def test_source_for_hvp_without_v_says_to_give_it():
     with pytest.raises(TypeError) as info:
-        jit(named_cost).source(np.ones(2), kind="hvp")
+        jit(named_vector).source(np.ones(2), kind="hvp")
     assert str(info.value) == "source: for kind 'hvp' give x and v, then the other arguments"
 
 
@@ -44,7 +36,10 @@ def test_source_for_hvp_without_v_says_to_give_it():
     [
         (as_plain_array, "as_plain_array must return a Tensor built from its arguments, got ndarray"),
         (lambda x: 1.0, "<lambda> must return a Tensor built from its arguments, got float"),
-        (CallableWithoutName(), "<a callable object> must return a Tensor built from its arguments, got ndarray"),
+        (
+            CallableWithoutName(returns=as_plain_array),
+            "<a callable object> must return a Tensor built from its arguments, got ndarray",
+        ),
     ],
     ids=["named", "lambda", "without a name"],
 )
@@ -57,11 +52,11 @@ def test_calling_a_function_that_returns_no_tensor_names_the_function_and_what_i
 @pytest.mark.parametrize("method", ["value_and_grad", "grad", "hvp"])
 def test_a_function_that_returns_no_scalar_is_named_by_every_gradient_method(method):
     """value_and_grad, grad and hvp need one element: the error names f and the shape it returned."""
-    compiled = jit(named_cost)
+    compiled = jit(named_vector)
     args = (np.ones(2), np.ones(2)) if method == "hvp" else (np.ones(2),)
     with pytest.raises(ValueError) as info:
         getattr(compiled, method)(*args)
-    assert str(info.value) == "named_cost must return a scalar (one element), got shape (2,)"
+    assert str(info.value) == "named_vector must return a scalar (one element), got shape (2,)"
 
 
 @pytest.mark.parametrize(
@@ -75,7 +70,7 @@ def test_a_function_that_returns_no_scalar_is_named_by_every_gradient_method(met
 )
 def test_a_wrong_argnums_is_refused_by_jit_by_name(argnums, error, text):
     with pytest.raises(error) as info:
-        jit(named_cost, argnums=argnums)
+        jit(named_vector, argnums=argnums)
     assert str(info.value) == text
 
 
