@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from named_functions import large_cost
 
 from tinygrad_nnd import OPS, AnomalyError, Op, Tensor, detect_anomaly, jit, value_and_grad
 from tinygrad_nnd.engine import ops
@@ -289,21 +290,17 @@ def test_a_large_negation_is_written_into_a_buffer_and_equals_the_eager_result()
     np.testing.assert_array_equal(g, g_eager)  # the same NumPy operations in the same order
 
 
-def large_float32_cost(w, X, y):
-    return 0.5 * ((y - (X @ w).sigmoid().sum(axis=1, keepdims=True)) ** 2).sum()
-
-
 def test_float32_programs_with_buffers_give_float32_results_checked_or_not():
     """With float32 arrays large enough for the buffer plan, the plain program, the detect_anomaly program and
     the eager engine give the same float32 arrays: the buffers have the values' dtype and shape."""
     rng = np.random.default_rng(2)
     n = 2 * MIN_BUFFER_BYTES // (4 * 16)  # n x 16 float32 arrays get buffers
     w, X, y = (rng.normal(size=s).astype(np.float32) for s in ((4, 16), (n, 4), (n, 1)))
-    f = jit(large_float32_cost)
+    f = jit(large_cost)
     J, g = f.value_and_grad(w, X, y)
     program = next(iter(f._programs.values()))
     assert program.buffers and all(dtype == np.float32 for _, dtype in program.buffers)
-    J_eager, g_eager = value_and_grad(large_float32_cost)(w, X, y)
+    J_eager, g_eager = value_and_grad(large_cost)(w, X, y)
     with detect_anomaly():
         J_checked, g_checked = f.value_and_grad(w, X, y)
         J_checked_again, g_checked_again = f.value_and_grad(w, X, y)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from named_functions import large_cost
 
 from tinygrad_nnd import OPS, AnomalyError, Tensor, detect_anomaly, hvp, jit, value_and_grad
 from tinygrad_nnd.engine import ops
@@ -218,10 +219,6 @@ def test_dead_code_is_eliminated():
 def test_unused_work_in_the_function_is_not_run():
     f = jit(lambda x: (x.exp().sum(), (x * 2.0).sum())[1])
     assert "exp" not in f.source(np.ones(2))
-
-
-def large_cost(w_1, X, y):
-    return 0.5 * ((y - (X @ w_1).sigmoid().sum(axis=1, keepdims=True)) ** 2).sum()
 
 
 def large_problem(seed=0):

@@ -48,7 +48,7 @@ def small_integers(shape) -> st.SearchStrategy[np.ndarray]:
     return hnp.arrays(np.float64, shape, elements=st.integers(-3, 3).map(float))
 
 
-def assert_same(got, expected) -> None:
+def assert_exactly(got, expected) -> None:
     expected = np.asarray(expected, dtype=np.float64)
     assert type(got) is np.ndarray and got.dtype == np.float64 and got.shape == expected.shape, repr(got)
     np.testing.assert_array_equal(got, expected, strict=True)
@@ -61,8 +61,8 @@ def test_jit_of_x_dot_x_gives_2x_at_every_call(points):
     for x in points:
         J, g = f.value_and_grad(x)
         assert float(x @ x) == J
-        assert_same(g, 2.0 * x)
-        assert_same(f.hvp(x, np.ones_like(x)), np.full(x.shape, 2.0))
+        assert_exactly(g, 2.0 * x)
+        assert_exactly(f.hvp(x, np.ones_like(x)), np.full(x.shape, 2.0))
 
 
 @given(st.lists(small_integers((2, 3)), min_size=3, max_size=3))
@@ -72,8 +72,8 @@ def test_jit_of_x_sum_gives_ones_at_every_call(points):
     for x in points:
         J, g = f.value_and_grad(x)
         assert float(x.sum()) == J
-        assert_same(g, np.ones((2, 3)))
-        assert_same(f.hvp(x, np.ones_like(x)), np.zeros((2, 3)))
+        assert_exactly(g, np.ones((2, 3)))
+        assert_exactly(f.hvp(x, np.ones_like(x)), np.zeros((2, 3)))
 
 
 def test_a_leaf_that_requires_a_gradient_but_is_not_differentiated_is_a_constant_of_the_code():
@@ -84,7 +84,7 @@ def test_a_leaf_that_requires_a_gradient_but_is_not_differentiated_is_a_constant
     for x in (np.array([2.0, 1.0, 1.0]), np.array([0.0, 5.0, -1.0])):
         J, g = f.value_and_grad(x)
         assert float((x * v.data).sum()) == J
-        assert_same(g, v.data)
+        assert_exactly(g, v.data)
         assert v.grad is None
     eager_J, eager_g = value_and_grad(lambda x: (x * v).sum())(np.array([1.0, 1.0, 1.0]))
     assert (eager_J, eager_g.tolist()) == (2.0, [1.0, -2.0, 3.0])
@@ -97,7 +97,7 @@ def test_a_non_input_leaf_read_by_the_result_op_directly():
     for x in (np.array([1.0, 1.0]), np.array([-2.0, 4.0])):
         J, g = f.value_and_grad(x)
         assert float(v.data @ x) == J
-        assert_same(g, np.array([3.0, 5.0]))
+        assert_exactly(g, np.array([3.0, 5.0]))
 
 
 def test_data_feeding_the_first_op_is_read_anew_on_every_call():
@@ -107,7 +107,7 @@ def test_data_feeding_the_first_op_is_read_anew_on_every_call():
     for d in (np.array([1.0, 2.0]), np.array([3.0, -1.0]), np.array([0.0, 0.0])):
         J, g = f.value_and_grad(x, d)
         assert float(((d * x) ** 2).sum()) == J
-        assert_same(g, 2.0 * d * d * x)
+        assert_exactly(g, 2.0 * d * d * x)
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0], ids=["d + x", "d - x"])
@@ -119,10 +119,10 @@ def test_data_read_by_the_result_op_directly(sign):
     for d in (np.array([1.0, -2.0, 4.0]), np.array([0.5, 0.0, -1.0])):
         J, g = plus_minus.value_and_grad(x, d)
         assert float((d + sign * x).sum()) == J
-        assert_same(g, np.full(3, sign))
+        assert_exactly(g, np.full(3, sign))
         J, g = dot.value_and_grad(x, d)
         assert float(d @ x) == J
-        assert_same(g, d)
+        assert_exactly(g, d)
 
 
 # ---------------------------------------------------------------- what a Jitted shows: its value's type, repr, source
