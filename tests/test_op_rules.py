@@ -48,3 +48,22 @@ def test_an_op_of_any_number_of_inputs_states_its_one_rule_for_each() -> None:
     text = rule_explanation(Concatenate(), ("x", "y", "z"), "c", (True, False, True))
     formula = Concatenate.rule[0]
     assert text == f"concatenate backward: x gets {formula}; z gets {formula} (y is a constant: no gradient)"
+
+
+def test_rule_in_words_writes_the_given_names_for_inputs_output_and_the_word_g_only() -> None:
+    """{a}, {b} and {c} become the names given, the word g the gradient's name (not the g inside sign or
+    log_softmax), and pow's {p} its exponent; an op without an exponent shows {p} as the letter p."""
+    from tinygrad_nnd.engine.ops import Abs, Dot, LogSoftmax, Pow, Sigmoid
+
+    assert Dot().rule_in_words(("a_2", "W_2"), "z_3", g="delta_3") == ("delta_3 @ W_2.T", "a_2.T @ delta_3")
+    assert Sigmoid().rule_in_words(("z_3",), "y_hat", g="dJ/dy_hat") == ("dJ/dy_hat * y_hat * (1 - y_hat)",)
+    assert Abs().rule_in_words(("x",), "y", g="delta") == ("delta * sign(x)",)
+    assert LogSoftmax().rule_in_words(("x",), "y", g="G") == ("G - exp(y) * sum(G, axis)",)
+    assert Pow(3.0).rule_in_words(("x",), "y") == ("g * 3.0 * x**(3.0 - 1)",)
+    assert Dot().rule_in_words(("x",), "y") is None  # one name for two inputs: no formula fits
+
+    class ScaledBy(Op):  # a user's op whose rule names an exponent it does not have
+        rule = ("g * {p}",)
+        __slots__ = ()
+
+    assert ScaledBy().rule_in_words(("x",), "y", g="delta") == ("delta * p",)
