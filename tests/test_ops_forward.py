@@ -198,6 +198,30 @@ def test_a_forward_result_becomes_a_float_array_and_complex_data_is_refused_nami
         apply(ToComplex(), x)
 
 
+def test_an_op_class_without_a_name_is_named_after_its_class_in_every_message(registry_restored):
+    """A helper op that sets no ``name`` (a test's op, a base class) is not registered, yet every message
+    names it, by its class: a refused result, a refused constant operand, a tensor's repr."""
+
+    class NamelessToComplex(Op):
+        __slots__ = ()
+
+        def forward(self, a):
+            return a + 1j
+
+    class NamelessDouble(Op):
+        __slots__ = ()
+
+        def forward(self, a):
+            return 2.0 * a
+
+    assert NamelessToComplex.name == "NamelessToComplex" and "NamelessToComplex" not in OPS
+    with pytest.raises(TypeError, match=r"^NamelessToComplex: data of dtype complex128"):
+        apply(NamelessToComplex(), Tensor([1.0], requires_grad=True))
+    with pytest.raises(TypeError, match=r"^NamelessDouble: "):
+        apply(NamelessDouble(), "text")  # a constant operand is checked under the op's name too
+    assert "op=NamelessDouble" in repr(apply(NamelessDouble(), Tensor([1.0], requires_grad=True)))
+
+
 @pytest.mark.parametrize(
     "op_class, reference",
     [

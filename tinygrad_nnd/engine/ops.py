@@ -76,6 +76,7 @@ class Op:
     can skip work nobody uses.
     """
 
+    #: The op's name in graphs, messages and :data:`OPS`; a subclass that sets none is named after its class.
     name: ClassVar[str]
     n_inputs: ClassVar[int | None] = 1  # None: any number (concatenate, stack)
     #: The forward and backward rules as code templates (see the module docstring).
@@ -95,6 +96,8 @@ class Op:
         super().__init_subclass__(**kwargs)
         if "name" in cls.__dict__:
             OPS[cls.name] = cls
+        elif not hasattr(cls, "name"):  # a helper op (a base class, a test's op): named after its class, not registered
+            cls.name = cls.__name__
 
     def forward(self, *xs: np.ndarray) -> np.ndarray:
         raise NotImplementedError

@@ -472,8 +472,8 @@ def apply(op: ops.Op, *inputs: ArrayLike) -> Tensor:
         raise _with_context(error, op, arrays) from None
     if type(out) is not np.ndarray or out.dtype.kind != "f":
         # NumPy returns scalars from 0-d arithmetic, a custom op may return ints: make a float
-        # ndarray, or refuse complex or other data naming the op (a helper op may have no name).
-        out = as_array(out, getattr(op, "name", type(op).__name__))
+        # ndarray, or refuse complex or other data naming the op.
+        out = as_array(out, op.name)
     result = Tensor(out)
     if state.grad_enabled:
         needs_input_grad = tuple([t.requires_grad for t in tensors])
