@@ -20,7 +20,8 @@ them back to each input's shape in one place (:func:`unbroadcast`), so no op
 has to remember to.
 
 Every class that sets ``name`` is added to :data:`OPS`, the registry that the
-test suite loops over.
+test suite loops over; a helper class that sets none is named after itself and
+stays out.
 
 Code templates (for :func:`~tinygrad_nnd.jit`)
 ---------------------------------------------
